@@ -1,0 +1,28 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Each makes .venv when it is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint templates bench clean
+
+$(BIN)/pmo: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(BIN)/pmo
+
+demo: $(BIN)/pmo
+	$(BIN)/pmo demo --dir demo
+
+test: $(BIN)/pmo
+	$(BIN)/ruff check pmo_sheets tests benchmarks
+	$(BIN)/python -m pytest -q
+
+templates: $(BIN)/pmo
+	$(BIN)/pmo templates
+
+bench: $(BIN)/pmo
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache

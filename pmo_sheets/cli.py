@@ -1,0 +1,142 @@
+"""The ``pmo`` command: thin wrappers over :mod:`pmo_sheets` functions (see README for examples).
+
+Exit codes: 0 all good; 1 data problems found; 2 usage or configuration error, nothing written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pmo_sheets.findings import catalogue_markdown
+from pmo_sheets.schemas import KINDS
+from pmo_sheets.sources import UsageError, validate_sources
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="pmo-sheets: standard project workbooks, validated and consolidated.")
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _fail_usage(message: str) -> None:
+    typer.echo(f"pmo: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def new(
+    kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(KINDS)}")],
+    project_id: Annotated[str, typer.Option("--project-id", help="the project's ID, such as PRJ-0042")],
+    name: Annotated[str, typer.Option("--name", help="the project's name")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="file to write (default: ID-KIND.xlsx)")] = None,
+    start: Annotated[str | None, typer.Option(help="project start date, YYYY-MM-DD")] = None,
+    finish: Annotated[str | None, typer.Option(help="project finish date, YYYY-MM-DD")] = None,
+) -> None:
+    """Make a ready-to-fill workbook from a template.
+
+    Example: pmo new project --project-id PRJ-0042 --name "New CRM" -o PRJ-0042.xlsx
+    """
+    from pmo_sheets.templates import new_workbook
+
+    if kind not in KINDS:
+        _fail_usage(f"unknown kind '{kind}'; choose one of {', '.join(KINDS)}")
+    try:
+        start_date = dt.date.fromisoformat(start) if start else None
+        finish_date = dt.date.fromisoformat(finish) if finish else None
+    except ValueError as exc:
+        _fail_usage(f"dates must look like 2026-03-31 ({exc})")
+    target = output or Path(f"{project_id}-{kind}.xlsx")
+    if target.exists():
+        _fail_usage(f"{target} already exists; choose another name with -o")
+    new_workbook(kind, project_id, name, target, start=start_date, finish=finish_date)
+    typer.echo(f"wrote {target} ({kind} workbook for {project_id})")
+
+
+@app.command()
+def templates(
+    check: Annotated[bool, typer.Option("--check", help="fail when workbook_templates/ differs from schemas/")] = False,
+    directory: Annotated[Path | None, typer.Option("--dir", help="template folder")] = None,
+) -> None:
+    """Regenerate workbook_templates/ from schemas/, or check that they match.
+
+    Example: pmo templates --check
+    """
+    from pmo_sheets.templates import check_templates, write_templates
+
+    if check:
+        problems = check_templates(directory)
+        for problem in problems:
+            typer.echo(problem, err=True)
+        if problems:
+            raise typer.Exit(1)
+        typer.echo("templates match the schemas")
+        return
+    for path in write_templates(directory):
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+def validate(
+    sources: Annotated[list[str], typer.Argument(help="workbook paths or globs")],
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json")] = OutputFormat.text,
+    annotate_dir: Annotated[Path | None, typer.Option("--annotate", help="write annotated copies here")] = None,
+    month_first: Annotated[bool, typer.Option("--month-first", help="read 03/04/2026 as March 4")] = False,
+) -> None:
+    """Check workbooks against the schemas and rules; every finding names its sheet and cell.
+
+    Example: pmo validate projects/*.xlsx --annotate checked/
+    """
+    try:
+        reports = validate_sources(sources, day_first=not month_first)
+    except UsageError as exc:
+        _fail_usage(str(exc))
+    from pmo_sheets.report import json_report, text_report
+
+    if annotate_dir is not None:
+        from pmo_sheets.annotate import annotate
+
+        for report in reports:
+            if report.readable:
+                try:
+                    annotate(report, annotate_dir)
+                except (OSError, ValueError) as exc:
+                    typer.echo(f"pmo: cannot write annotated copy of {report.source}: {exc}", err=True)
+    typer.echo(json_report(reports) if output_format is OutputFormat.json else text_report(reports))
+    raise typer.Exit(0 if all(r.valid for r in reports) else 1)
+
+
+@app.command()
+def rules() -> None:
+    """Print the catalogue of rule codes as Markdown (docs/rules.md is this output)."""
+    typer.echo(catalogue_markdown(), nl=False)
+
+
+@app.command()
+def demo(
+    projects: Annotated[int, typer.Option(help="how many sample projects")] = 8,
+    directory: Annotated[Path, typer.Option("--dir", help="where to write the sample portfolio")] = Path("demo"),
+) -> None:
+    """Generate a sample portfolio (some workbooks with planted mistakes) and run pmo-sheets on it.
+
+    Example: pmo demo --projects 12 --dir /tmp/demo
+    """
+    from pmo_sheets.demo import run_demo
+
+    raise typer.Exit(run_demo(projects, directory, echo=typer.echo))
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("pmo: interrupted", err=True)
+        sys.exit(130)

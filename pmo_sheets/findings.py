@@ -1,0 +1,192 @@
+"""The catalogue of findings: every problem pmo-sheets reports has a stable code listed here.
+
+Modelled on frictionless-py's error classes: each rule has a code that never changes meaning, a
+title, a level (file, structure, cell, row, table, workbook), a default severity, a description and
+a one-line how-to-fix. ``docs/rules.md`` is generated from this catalogue (``pmo rules``) and a test
+keeps the two identical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One kind of finding, as documented in the catalogue."""
+
+    code: str
+    title: str
+    level: str
+    severity: str
+    description: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in one place: a file, a sheet, or a cell (A1)."""
+
+    severity: str
+    rule: str
+    sheet: str | None
+    cell: str | None
+    message: str
+    expected_header: str | None = None
+
+    @property
+    def location(self) -> str:
+        """``Tasks!E12``, ``Tasks`` or empty for a file-level finding."""
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}"
+        return self.sheet or ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if data["expected_header"] is None:
+            del data["expected_header"]
+        return data
+
+
+_RULES = [
+    # file level
+    Rule("file-missing", "File not found", "file", ERROR,
+         "The path does not exist or cannot be opened.", "Check the path; the file may have been moved or renamed."),
+    Rule("file-empty", "Empty file", "file", ERROR,
+         "The file has no content (0 bytes).", "Save the workbook again from Excel or Google Sheets."),
+    Rule("file-corrupt", "Corrupt workbook", "file", ERROR,
+         "The file claims to be a workbook but cannot be read: it is damaged or truncated.",
+         "Open it in Excel, let Excel repair it, and save it as .xlsx."),
+    Rule("file-encrypted", "Password-protected workbook", "file", ERROR,
+         "The workbook is encrypted with a password, so its contents cannot be read.",
+         "Remove the password (File > Info > Protect Workbook) and save again."),
+    Rule("file-legacy-xls", "Legacy .xls workbook", "file", ERROR,
+         "The file is in the Excel 97-2003 format, which the templates do not use.",
+         "Open it in Excel and save it as an Excel Workbook (.xlsx)."),
+    Rule("file-not-workbook", "Not a workbook", "file", ERROR,
+         "The file is not an Excel workbook (for example a CSV or a text file).",
+         "Use the project workbook template (pmo new) and save it as .xlsx."),
+    Rule("source-unreachable", "Source unreachable", "file", ERROR,
+         "The source could not be fetched (network failure, quota, timeout).",
+         "Nothing to fix in the workbook; the next sync tries again."),
+    Rule("source-forbidden", "Permission denied", "file", ERROR,
+         "The account used by pmo-sheets may not read this spreadsheet.",
+         "Share the spreadsheet (or its folder) with the service account as a Viewer."),
+    Rule("source-not-found", "Spreadsheet not found", "file", ERROR,
+         "No spreadsheet exists with this ID, or it was deleted.", "Check the ID or URL in portfolio.toml."),
+    # structure level
+    Rule("not-a-template", "Not a pmo-sheets template", "structure", ERROR,
+         "The workbook has neither the template's metadata nor its sheets.",
+         "Start from a template (pmo new) and copy your data into it."),
+    Rule("template-metadata-missing", "Template metadata missing", "structure", WARNING,
+         "The hidden _pmo sheet that records the template and version is gone; the kind was guessed from the sheets.",
+         "Copy your data into a fresh template (pmo new) to restore it."),
+    Rule("template-version-unknown", "Unknown template version", "structure", ERROR,
+         "The workbook was made from a template version this pmo-sheets does not know.",
+         "Upgrade pmo-sheets, or move the data into a current template."),
+    Rule("sheet-missing", "Sheet missing", "structure", ERROR,
+         "A sheet that this kind of workbook must have is not there (deleted or renamed).",
+         "Restore the sheet with its original name."),
+    Rule("header-missing", "Header row not found", "structure", ERROR,
+         "None of the first rows of the sheet looks like the template's header row.",
+         "Restore the header row from the template."),
+    Rule("column-missing", "Column missing", "structure", ERROR,
+         "An expected column is not on the sheet. An error for a required column, a warning otherwise.",
+         "Restore the column with the header shown, or rename the column that holds this data."),
+    Rule("column-renamed", "Column renamed", "structure", WARNING,
+         "A header differs slightly from the template's; its data was read as the expected column.",
+         "Rename the header back to the expected text."),
+    Rule("column-unknown", "Unknown column", "structure", WARNING,
+         "A column the template does not have; its data is ignored.",
+         "Remove it, or move its data into a template column."),
+    Rule("column-duplicate", "Duplicate column", "structure", ERROR,
+         "Two columns have the same header; only the first is read.", "Rename or remove the second column."),
+    # cell level
+    Rule("value-required", "Required value missing", "cell", ERROR,
+         "A required cell is blank.", "Fill in the cell."),
+    Rule("type-invalid", "Wrong kind of value", "cell", ERROR,
+         "The cell holds text where a number, a whole number or a date is expected, or the reverse.",
+         "Type a value of the expected kind."),
+    Rule("date-invalid", "Not a date", "cell", ERROR,
+         "The cell should hold a date but its text is not one.", "Type a date such as 2026-03-31 or pick one."),
+    Rule("value-not-in-list", "Value not in the list", "cell", ERROR,
+         "The cell holds a value that is not one of the dropdown's choices.", "Pick a value from the dropdown."),
+    Rule("value-out-of-range", "Value out of range", "cell", ERROR,
+         "The number is below the minimum or above the maximum allowed.", "Type a number within the range shown."),
+    Rule("pattern-mismatch", "Wrong format", "cell", ERROR,
+         "The text does not have the expected shape (for example an ID with spaces).",
+         "Use only letters, digits and the separators shown."),
+    Rule("text-length", "Text too long or too short", "cell", ERROR,
+         "The text is longer (or shorter) than allowed.", "Shorten (or complete) the text."),
+    Rule("email-invalid", "Not an e-mail address", "cell", ERROR,
+         "The cell should hold an e-mail address.", "Type an address such as name@example.com."),
+    Rule("formula-error", "Formula error", "cell", ERROR,
+         "The cell shows a spreadsheet error such as #DIV/0! or #REF!.", "Fix the formula or the cells it uses."),
+    Rule("schema-violation", "Schema rule broken", "cell", ERROR,
+         "The value breaks a rule of the table's JSON Schema.", "Correct the value as the message says."),
+    # row level
+    Rule("finish-before-start", "Finish before start", "row", ERROR,
+         "A finish (or baseline finish) date is earlier than its start date.", "Correct one of the two dates."),
+    Rule("complete-not-closed", "100% complete but not completed", "row", WARNING,
+         "A task is 100% complete but its status is not Completed.", "Set the status to Completed, or lower the %."),
+    Rule("closed-not-complete", "Completed but not 100%", "row", WARNING,
+         "A task's status is Completed but it is less than 100% complete.", "Set % Complete to 100%, or change the status."),
+    Rule("risk-score-mismatch", "Risk score inconsistent", "row", ERROR,
+         "The risk score is not probability x impact (the formula was overwritten).",
+         "Restore the formula, or type probability x impact."),
+    Rule("calculated-value-mismatch", "Calculated value overwritten", "row", ERROR,
+         "A calculated column (EAC, variance, rating, duration) does not match its formula.",
+         "Restore the column's formula from the template."),
+    # table level
+    Rule("duplicate-id", "Duplicate ID", "table", ERROR,
+         "The same ID (or ID and month for budget lines) appears on more than one row.", "Give each row its own ID."),
+    Rule("predecessor-unknown", "Unknown predecessor", "table", ERROR,
+         "A predecessor names a task ID that is not in the plan.", "Correct the task ID, or remove it."),
+    Rule("predecessor-cycle", "Circular dependency", "table", ERROR,
+         "Tasks depend on each other in a loop, so none of them can start.", "Remove one of the links in the loop."),
+    Rule("table-empty", "Table empty", "table", WARNING,
+         "The sheet has its header but no rows yet.", "Fill in the table, or ignore this while the project starts."),
+    # workbook level
+    Rule("task-outside-project", "Task outside project dates", "workbook", WARNING,
+         "A task starts before the project starts or finishes after the project finishes.",
+         "Move the task, or update the project's dates."),
+    Rule("currency-mismatch", "Budget currency differs", "workbook", ERROR,
+         "A budget line's currency is not the project's currency.",
+         "Use the project's currency, or change the project's currency."),
+    Rule("budget-over-approved", "Budget over approved budget", "workbook", WARNING,
+         "The budget lines add up to more than the project's approved budget.",
+         "Reduce the lines, or update the approved budget after approval."),
+]
+
+RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
+
+
+def finding(code: str, sheet: str | None, cell: str | None, message: str, *,
+            severity: str | None = None, expected_header: str | None = None) -> Finding:
+    """A finding of a catalogued rule; its severity is the rule's unless overridden."""
+    rule = RULES[code]
+    return Finding(severity or rule.severity, code, sheet, cell, message, expected_header)
+
+
+def catalogue_markdown() -> str:
+    """The rule catalogue as a Markdown page (``docs/rules.md``)."""
+    lines = [
+        "# Validation rules",
+        "",
+        "Every finding that `pmo validate`, `pmo sync` and the Excel add-in report carries one of these",
+        "codes. The codes are stable: scripts may rely on them. This page is generated from",
+        "`pmo_sheets/findings.py` by `pmo rules > docs/rules.md`; a test keeps it in step.",
+        "",
+    ]
+    for level in ("file", "structure", "cell", "row", "table", "workbook"):
+        lines += [f"## {level.capitalize()} level", "", "| code | severity | title | what it means | how to fix |",
+                  "| --- | --- | --- | --- | --- |"]
+        for rule in _RULES:
+            if rule.level == level:
+                lines.append(f"| `{rule.code}` | {rule.severity} | {rule.title} | {rule.description} | {rule.fix} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,180 @@
+"""From a sheet's grid to records: find the header, match columns by name, read typed values.
+
+Columns are matched by their header text, never by position, so a reordered column is read
+correctly and a renamed one is either recognised (a close spelling, reported as
+``column-renamed``) or reported missing with the closest header that was found; data is never
+shifted into the wrong field.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pmo_sheets.cells import cell_ref
+from pmo_sheets.coerce import Coercer, is_blank
+from pmo_sheets.findings import WARNING, Finding, finding
+from pmo_sheets.grid import SheetGrid
+from pmo_sheets.schemas import ColumnSpec, TableSpec
+
+HEADER_SEARCH_ROWS = 10
+RENAME_CUTOFF = 0.8
+_TOTALS = re.compile(r"^(grand\s+)?(sub)?totals?:?$", re.IGNORECASE)
+
+
+def normalise_header(text: Any) -> str:
+    """Header text compared without case, spacing or punctuation differences."""
+    return re.sub(r"[^0-9a-z%]+", " ", str(text).casefold()).strip()
+
+
+@dataclass
+class Row:
+    """One record: its 1-based sheet row and its JSON values by field (blank cells are absent)."""
+
+    number: int
+    values: dict[str, Any]
+
+
+@dataclass
+class TableRecords:
+    """A table read from one sheet, with where each field was found."""
+
+    spec: TableSpec
+    sheet: str
+    rows: list[Row] = field(default_factory=list)
+    #: field name -> 1-based column (table layout) or 1-based row (form layout)
+    positions: dict[str, int] = field(default_factory=dict)
+    header_row: int = 1
+
+    def cell(self, row: Row | int, field_name: str) -> str | None:
+        """The A1 cell of a field in a row: ``E12``; None when the column is missing."""
+        position = self.positions.get(field_name)
+        if position is None:
+            return None
+        if self.spec.layout == "form":
+            return cell_ref(position, 2)
+        number = row.number if isinstance(row, Row) else row
+        return cell_ref(number, position)
+
+
+def _match_headers(spec: TableSpec, headers: dict[int, Any], sheet: str, header_row: int,
+                   form: bool) -> tuple[dict[str, int], list[Finding]]:
+    """Map each spec column to the position of its header; report renamed, unknown, missing ones."""
+    findings: list[Finding] = []
+    wanted: dict[str, ColumnSpec] = {}
+    for col in spec.columns:
+        for name in (col.title, *col.aliases):
+            wanted.setdefault(normalise_header(name), col)
+    positions: dict[str, int] = {}
+    unmatched: dict[int, str] = {}
+
+    def where(position: int) -> str:
+        return cell_ref(position, 1) if form else cell_ref(header_row, position)
+
+    for position, text in headers.items():
+        col = wanted.get(normalise_header(text))
+        if col is None:
+            unmatched[position] = str(text).strip()
+        elif col.name in positions:
+            findings.append(finding("column-duplicate", sheet, where(position),
+                                    f"'{text}' appears twice; only the first one is read"))
+        else:
+            positions[col.name] = position
+    missing = [col for col in spec.columns if col.name not in positions]
+    for position, text in list(unmatched.items()):
+        candidates = {normalise_header(c.title): c for c in missing}
+        close = difflib.get_close_matches(normalise_header(text), list(candidates), n=1, cutoff=RENAME_CUTOFF)
+        if close:
+            col = candidates[close[0]]
+            positions[col.name] = position
+            missing.remove(col)
+            del unmatched[position]
+            findings.append(finding("column-renamed", sheet, where(position),
+                                    f"header '{text}' read as '{col.title}'; rename it back to '{col.title}'",
+                                    expected_header=col.title))
+    for col in missing:
+        required = col.name in spec.required
+        hint = ""
+        closest = difflib.get_close_matches(normalise_header(col.title),
+                                            [normalise_header(t) for t in unmatched.values()], n=1, cutoff=0.5)
+        if closest:
+            found = next(t for t in unmatched.values() if normalise_header(t) == closest[0])
+            hint = f"; the closest header found is '{found}'"
+        findings.append(finding("column-missing", sheet, None,
+                                f"{'required ' if required else ''}column '{col.title}' is missing{hint}",
+                                severity=None if required else WARNING, expected_header=col.title))
+    for position, text in unmatched.items():
+        closest = difflib.get_close_matches(normalise_header(text), [normalise_header(c.title) for c in spec.columns],
+                                            n=1, cutoff=0.5)
+        expected = next((c.title for c in spec.columns if closest and normalise_header(c.title) == closest[0]), None)
+        hint = f"; did you mean '{expected}'?" if expected else ""
+        findings.append(finding("column-unknown", sheet, where(position),
+                                f"column '{text}' is not part of the template and is ignored{hint}",
+                                expected_header=expected))
+    return positions, findings
+
+
+def _find_header_row(spec: TableSpec, sheet: SheetGrid) -> int | None:
+    titles = {normalise_header(n) for c in spec.columns for n in (c.title, *c.aliases)}
+    best, best_hits = None, 0
+    for index, line in enumerate(sheet.rows[:HEADER_SEARCH_ROWS], start=1):
+        hits = sum(1 for v in line if isinstance(v, str) and normalise_header(v) in titles)
+        if hits > best_hits:
+            best, best_hits = index, hits
+    return best if best_hits >= max(2, len(spec.columns) // 3) else None
+
+
+def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True) -> tuple[TableRecords, list[Finding]]:
+    """Read a table-layout sheet (a header row, then one record per row)."""
+    records = TableRecords(spec, sheet.name)
+    header_row = _find_header_row(spec, sheet)
+    if header_row is None:
+        expected = ", ".join(c.title for c in spec.columns[:4])
+        return records, [finding("header-missing", sheet.name, None,
+                                 f"no header row found in the first {HEADER_SEARCH_ROWS} rows (expected {expected}, ...)")]
+    records.header_row = header_row
+    headers = {i: v for i, v in enumerate(sheet.rows[header_row - 1], start=1) if not is_blank(v)}
+    positions, findings = _match_headers(spec, headers, sheet.name, header_row, form=False)
+    records.positions = positions
+    readers = [(col.name, positions[col.name] - 1, Coercer(col.schema, day_first=day_first), col.calculated)
+               for col in spec.columns if col.name in positions]
+    input_indexes = [index for _, index, _, calculated in readers if not calculated]
+    for number, line in enumerate(sheet.rows[header_row:], start=header_row + 1):
+        width = len(line)
+        if all(index >= width or is_blank(line[index]) for index in input_indexes):
+            continue  # blank row, or only formulas showing ""
+        first = next((line[i] for i in input_indexes if i < width and not is_blank(line[i])), None)
+        if isinstance(first, str) and _TOTALS.match(first.strip()):
+            continue
+        values = {}
+        for name, index, coerce, _ in readers:
+            if index < width:
+                raw = line[index]
+                if not is_blank(raw):
+                    values[name] = coerce(raw)
+        records.rows.append(Row(number, values))
+    return records, findings
+
+
+def read_form(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True) -> tuple[TableRecords, list[Finding]]:
+    """Read a form-layout sheet: labels in column A, values in column B; one record."""
+    records = TableRecords(spec, sheet.name)
+    labels = {i: line[0] for i, line in enumerate(sheet.rows, start=1) if line and not is_blank(line[0])}
+    positions, findings = _match_headers(spec, labels, sheet.name, 0, form=True)
+    records.positions = positions
+    values = {}
+    for col in spec.columns:
+        if col.name in positions:
+            raw = sheet.value(positions[col.name], 2)
+            if not is_blank(raw):
+                values[col.name] = Coercer(col.schema, day_first=day_first)(raw)
+    records.rows.append(Row(0, values))
+    return records, findings
+
+
+def read_records(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True) -> tuple[TableRecords, list[Finding]]:
+    """Read a sheet as the table ``spec`` describes, with the structure findings met on the way."""
+    reader = read_form if spec.layout == "form" else read_table
+    return reader(spec, sheet, day_first=day_first)

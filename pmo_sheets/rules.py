@@ -1,0 +1,287 @@
+"""Cross-row and cross-sheet rules: what a per-row schema cannot say.
+
+Each rule is a function of the workbook's tables that yields findings with catalogue codes from
+:mod:`pmo_sheets.findings`. Rules only judge values the schema already accepted (a date that is not
+a date has been reported once, as such, and is not reported again here).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from pmo_sheets import ratings
+from pmo_sheets.findings import Finding, finding
+from pmo_sheets.records import Row, TableRecords
+
+Tables = dict[str, TableRecords]
+RuleFunction = Callable[[Tables], Iterator[Finding]]
+RULE_FUNCTIONS: list[RuleFunction] = []
+_TOLERANCE = 0.005
+
+
+def rule(function: RuleFunction) -> RuleFunction:
+    RULE_FUNCTIONS.append(function)
+    return function
+
+
+def _date(row: Row, name: str) -> dt.date | None:
+    value = row.values.get(name)
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _number(row: Row, name: str) -> float | None:
+    value = row.values.get(name)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _project_row(tables: Tables) -> Row | None:
+    project = tables.get("project")
+    return project.rows[0] if project and project.rows else None
+
+
+@rule
+def finish_before_start(tables: Tables) -> Iterator[Finding]:
+    pairs = {"project": [("start_date", "finish_date")],
+             "tasks": [("start", "finish"), ("baseline_start", "baseline_finish")]}
+    for table_name, fields in pairs.items():
+        table = tables.get(table_name)
+        if table is None:
+            continue
+        for row in table.rows:
+            for start_field, finish_field in fields:
+                start, finish = _date(row, start_field), _date(row, finish_field)
+                if start and finish and finish < start:
+                    finish_title = table.spec.column(finish_field).title
+                    start_title = table.spec.column(start_field).title
+                    yield finding("finish-before-start", table.sheet, table.cell(row, finish_field),
+                                  f"{finish_title} {finish} is before {start_title} {start} "
+                                  f"({table.cell(row, start_field)})")
+
+
+@rule
+def completion_matches_status(tables: Tables) -> Iterator[Finding]:
+    tasks = tables.get("tasks")
+    if tasks is None:
+        return
+    for row in tasks.rows:
+        done, status = _number(row, "percent_complete"), row.values.get("status")
+        if done is None or status is None:
+            continue
+        if done >= 1 - 1e-9 and status not in ("Completed", "Cancelled"):
+            yield finding("complete-not-closed", tasks.sheet, tasks.cell(row, "status"),
+                          f"task {row.values.get('task_id', '')} is 100% complete but its status is '{status}'; "
+                          "expected 'Completed'")
+        elif status == "Completed" and done < 1 - 1e-9:
+            yield finding("closed-not-complete", tasks.sheet, tasks.cell(row, "percent_complete"),
+                          f"task {row.values.get('task_id', '')} is Completed but only {done:.0%} complete")
+
+
+@rule
+def unique_ids(tables: Tables) -> Iterator[Finding]:
+    for table in tables.values():
+        key = table.spec.key
+        if table.spec.layout == "form" or not key:
+            continue
+        seen: dict[tuple[Any, ...], Row] = {}
+        for row in table.rows:
+            values = tuple(row.values.get(k) for k in key)
+            if any(v is None for v in values):
+                continue
+            normalised = tuple(str(v).casefold() for v in values)
+            first = seen.setdefault(normalised, row)
+            if first is not row:
+                label = " / ".join(str(v) for v in values)
+                yield finding("duplicate-id", table.sheet, table.cell(row, key[0]),
+                              f"{table.spec.column(key[0]).title} {label} is already used on row {first.number} "
+                              f"({table.cell(first, key[0])})")
+
+
+def split_predecessors(text: Any) -> list[str]:
+    """'1.1, 1.2;2' -> ['1.1', '1.2', '2']."""
+    if not isinstance(text, str):
+        return []
+    return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+
+
+@rule
+def predecessors_exist_without_cycles(tables: Tables) -> Iterator[Finding]:
+    tasks = tables.get("tasks")
+    if tasks is None:
+        return
+    rows_by_id = {str(row.values["task_id"]): row for row in tasks.rows if "task_id" in row.values}
+    graph: dict[str, list[str]] = {}
+    for task_id, row in rows_by_id.items():
+        graph[task_id] = []
+        for predecessor in split_predecessors(row.values.get("predecessors")):
+            if predecessor not in rows_by_id:
+                yield finding("predecessor-unknown", tasks.sheet, tasks.cell(row, "predecessors"),
+                              f"task {task_id} depends on task '{predecessor}', which is not in the plan")
+            elif predecessor == task_id:
+                yield finding("predecessor-cycle", tasks.sheet, tasks.cell(row, "predecessors"),
+                              f"task {task_id} lists itself as a predecessor")
+            else:
+                graph[task_id].append(predecessor)
+    for cycle in _cycles(graph):
+        row = rows_by_id[cycle[0]]
+        loop = " -> ".join([*cycle, cycle[0]])
+        yield finding("predecessor-cycle", tasks.sheet, tasks.cell(row, "predecessors"),
+                      f"tasks depend on each other in a loop: {loop}")
+
+
+def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
+    """One representative loop per strongly connected group of tasks (iterative, no recursion limit)."""
+    white, grey, black = 0, 1, 2
+    colour = dict.fromkeys(graph, white)
+    found: list[list[str]] = []
+    for start in graph:
+        if colour[start] != white:
+            continue
+        stack: list[tuple[str, int]] = [(start, 0)]
+        path: list[str] = []
+        colour[start] = grey
+        path.append(start)
+        while stack:
+            node, index = stack[-1]
+            edges = graph[node]
+            if index < len(edges):
+                stack[-1] = (node, index + 1)
+                nxt = edges[index]
+                if colour[nxt] == white:
+                    colour[nxt] = grey
+                    path.append(nxt)
+                    stack.append((nxt, 0))
+                elif colour[nxt] == grey:
+                    found.append(path[path.index(nxt):])
+            else:
+                colour[node] = black
+                path.pop()
+                stack.pop()
+    return found
+
+
+def _networkdays(start: dt.date, finish: dt.date) -> int:
+    """Excel's NETWORKDAYS without holidays: weekdays from start to finish, both included."""
+    if finish < start:
+        return -_networkdays(finish, start)
+    days = (finish - start).days + 1
+    weeks, extra = divmod(days, 7)
+    weekday_count = weeks * 5
+    for offset in range(extra):
+        if (start.weekday() + offset) % 7 < 5:
+            weekday_count += 1
+    return weekday_count
+
+
+def expected_calculated(table: str, row: Row) -> dict[str, Any]:
+    """What each calculated column of a row should show, from the row's typed inputs."""
+    expected: dict[str, Any] = {}
+    if table == "risks":
+        p, i = _number(row, "probability"), _number(row, "impact")
+        if p is not None and i is not None:
+            expected["score"] = ratings.risk_score(p, i)
+        score = _number(row, "score")
+        expected["rating"] = ratings.risk_rating(score if score is not None else expected.get("score"))
+    elif table == "tasks":
+        start, finish, baseline = _date(row, "start"), _date(row, "finish"), _date(row, "baseline_finish")
+        if start and finish:
+            expected["duration_days"] = _networkdays(start, finish)
+        if finish and baseline:
+            expected["finish_slip_days"] = (finish - baseline).days
+            expected["schedule_rag"] = ratings.schedule_rag(finish, baseline)
+    elif table == "budget":
+        actual, forecast, budget = _number(row, "actual"), _number(row, "forecast"), _number(row, "budget")
+        if actual is not None or forecast is not None:
+            eac = (actual or 0.0) + (forecast or 0.0)
+            expected["eac"] = eac
+            expected["variance"] = (budget or 0.0) - eac
+            if budget is not None:
+                expected["budget_rag"] = ratings.budget_rag(budget, eac)
+    return expected
+
+
+@rule
+def calculated_columns_match(tables: Tables) -> Iterator[Finding]:
+    for name in ("risks", "tasks", "budget"):
+        table = tables.get(name)
+        if table is None:
+            continue
+        for row in table.rows:
+            for field_name, want in expected_calculated(name, row).items():
+                seen = row.values.get(field_name)
+                if seen is None or want in (None, ""):
+                    continue  # no cached value (a formula never calculated), or nothing to compare
+                if isinstance(want, (int, float)):
+                    same = isinstance(seen, (int, float)) and abs(float(seen) - float(want)) <= _TOLERANCE
+                else:
+                    same = seen == want
+                if same:
+                    continue
+                title = table.spec.column(field_name).title
+                if field_name == "score":
+                    yield finding("risk-score-mismatch", table.sheet, table.cell(row, field_name),
+                                  f"score {seen} is not probability x impact = "
+                                  f"{row.values.get('probability')} x {row.values.get('impact')} = {want}")
+                else:
+                    yield finding("calculated-value-mismatch", table.sheet, table.cell(row, field_name),
+                                  f"{title} shows {seen} but its formula gives {want}")
+
+
+@rule
+def tasks_inside_project_dates(tables: Tables) -> Iterator[Finding]:
+    project, tasks = _project_row(tables), tables.get("tasks")
+    if project is None or tasks is None:
+        return
+    begin, end = _date(project, "start_date"), _date(project, "finish_date")
+    for row in tasks.rows:
+        start, finish = _date(row, "start"), _date(row, "finish")
+        if begin and start and start < begin:
+            yield finding("task-outside-project", tasks.sheet, tasks.cell(row, "start"),
+                          f"task {row.values.get('task_id', '')} starts {start}, before the project starts ({begin})")
+        if end and finish and finish > end:
+            yield finding("task-outside-project", tasks.sheet, tasks.cell(row, "finish"),
+                          f"task {row.values.get('task_id', '')} finishes {finish}, after the project finishes ({end})")
+
+
+@rule
+def budget_in_project_currency(tables: Tables) -> Iterator[Finding]:
+    project, budget = _project_row(tables), tables.get("budget")
+    if project is None or budget is None:
+        return
+    currency = project.values.get("currency")
+    if not isinstance(currency, str) or len(currency) != 3:
+        return
+    for row in budget.rows:
+        line_currency = row.values.get("currency")
+        if isinstance(line_currency, str) and line_currency != currency:
+            yield finding("currency-mismatch", budget.sheet, budget.cell(row, "currency"),
+                          f"line {row.values.get('line_id', '')} is in {line_currency} but the project's currency is "
+                          f"{currency}")
+
+
+@rule
+def budget_within_approved(tables: Tables) -> Iterator[Finding]:
+    project_table, budget = tables.get("project"), tables.get("budget")
+    project = _project_row(tables)
+    if project is None or budget is None or project_table is None:
+        return
+    approved = _number(project, "approved_budget")
+    if approved is None:
+        return
+    total = sum(_number(row, "budget") or 0.0 for row in budget.rows)
+    if total > approved + _TOLERANCE:
+        yield finding("budget-over-approved", project_table.sheet, project_table.cell(project, "approved_budget"),
+                      f"budget lines add up to {total:,.2f}, more than the approved budget of {approved:,.2f}")
+
+
+def run_rules(tables: Tables) -> list[Finding]:
+    """Every cross-row and cross-sheet finding for one workbook's tables."""
+    return [f for function in RULE_FUNCTIONS for f in function(tables)]

@@ -1,0 +1,171 @@
+"""Realistic sample project workbooks, for the demo, the tests and the benchmarks.
+
+Data is produced as plain rows (field -> Python value) so that tests can plant a mistake in one
+field of one row and know exactly which cell must be flagged; :func:`write_workbook` puts the rows
+into a copy of the real template, column by column as the schemas place them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+
+from pmo_sheets.schemas import KINDS, load_tables
+from pmo_sheets.templates import build_template, template_path
+
+PROGRAMS = ["Digital Workplace", "Customer Platform", "Finance Transformation", "Data & Analytics"]
+PORTFOLIOS = {"Digital Workplace": "Operations", "Customer Platform": "Growth",
+              "Finance Transformation": "Operations", "Data & Analytics": "Growth"}
+PEOPLE = ["Ana Silva", "Ben Okafor", "Chloé Martin", "Dev Patel", "Eva Novak", "Farid Haddad", "Grace Lee",
+          "Hiro Tanaka", "Ines Garcia", "Jonas Berg"]
+COST_CENTERS = ["CC-1001", "CC-1002", "CC-2001", "CC-2002", "CC-3001"]
+CATEGORIES = ["Labour", "Contractors", "Hardware", "Software", "Travel", "Training"]
+RISK_CATEGORIES = ["Schedule", "Cost", "Scope", "Technical", "Resource", "External"]
+
+
+@dataclass
+class SampleProject:
+    """One project's data, table by table, as rows of Python values."""
+
+    project: dict[str, Any]
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def project_id(self) -> str:
+        return str(self.project["project_id"])
+
+
+def _month_add(day: dt.date, months: int) -> dt.date:
+    index = day.month - 1 + months
+    return dt.date(day.year + index // 12, index % 12 + 1, 1)
+
+
+def sample_project(number: int, *, seed: int = 0, tasks: int = 40, budget_lines: int = 4, months: int = 6,
+                   risks: int = 12, currency: str = "USD", program: str | None = None,
+                   today: dt.date = dt.date(2026, 6, 1)) -> SampleProject:
+    """A valid project: ``tasks`` tasks, ``budget_lines`` x ``months`` budget rows, ``risks`` risks."""
+    rng = random.Random(seed * 100_003 + number)
+    program = program or PROGRAMS[number % len(PROGRAMS)]
+    start = dt.date(2026, 1, 5) + dt.timedelta(days=7 * (number % 8))
+    finish = start + dt.timedelta(days=7 * max(26, tasks // 2 + 4))
+    project = {
+        "project_id": f"PRJ-{number:04d}",
+        "project_name": f"{program.split()[0]} initiative {number}",
+        "program": program,
+        "portfolio": PORTFOLIOS.get(program, "Operations"),
+        "project_manager": PEOPLE[number % len(PEOPLE)],
+        "pm_email": PEOPLE[number % len(PEOPLE)].split()[0].lower().replace("é", "e") + "@example.com",
+        "sponsor": PEOPLE[(number + 3) % len(PEOPLE)],
+        "start_date": start,
+        "finish_date": finish,
+        "status": "In Progress",
+        "rag": rng.choice(["Green", "Green", "Amber", "Red"]),
+        "priority": rng.choice(["High", "Medium", "Low"]),
+        "currency": currency,
+        "approved_budget": 0.0,
+    }
+    task_rows = []
+    span = (finish - start).days - 14
+    for i in range(tasks):
+        task_start = start + dt.timedelta(days=int(span * i / max(tasks, 1)))
+        length = rng.randint(3, 20)
+        task_finish = task_start + dt.timedelta(days=length)
+        done = 1.0 if task_finish < today else (0.0 if task_start > today else round(rng.random(), 2))
+        slip = min(rng.choice([0, 0, 0, 3, 12]), length - 1)
+        task_rows.append({
+            "task_id": f"{i // 10 + 1}.{i % 10 + 1}",
+            "task_name": f"Deliverable {i + 1}",
+            "owner": rng.choice(PEOPLE),
+            "start": task_start,
+            "finish": task_finish,
+            "baseline_start": task_start,
+            "baseline_finish": task_finish - dt.timedelta(days=slip),
+            "percent_complete": done,
+            "status": "Completed" if done >= 1 else ("Not Started" if done == 0 else "In Progress"),
+            "milestone": "Yes" if i % 10 == 9 else "No",
+            "predecessors": task_rows[-1]["task_id"] if task_rows and i % 10 else "",
+        })
+    budget_rows = []
+    total = 0.0
+    for line in range(budget_lines):
+        category = CATEGORIES[line % len(CATEGORIES)]
+        monthly = float(rng.randrange(2_000, 40_000, 500))
+        for month in range(months):
+            period = _month_add(start, month)
+            spent = period < today.replace(day=1)
+            actual = round(monthly * rng.uniform(0.8, 1.25), 2) if spent else 0.0
+            budget_rows.append({
+                "line_id": f"L{line + 1:02d}",
+                "category": category,
+                "cost_center": COST_CENTERS[(number + line) % len(COST_CENTERS)],
+                "description": f"{category} for {project['project_name']}",
+                "period": period,
+                "currency": currency,
+                "budget": monthly,
+                "actual": actual,
+                "forecast": 0.0 if spent else round(monthly * rng.uniform(0.9, 1.1), 2),
+            })
+            total += monthly
+    project["approved_budget"] = round(total * 1.05, 2)
+    risk_rows = []
+    for i in range(risks):
+        probability, impact = rng.randint(1, 5), rng.randint(1, 5)
+        risk_rows.append({
+            "risk_id": f"R-{i + 1:03d}",
+            "title": f"Risk {i + 1}: supplier delay affects delivery",
+            "category": rng.choice(RISK_CATEGORIES),
+            "owner": rng.choice(PEOPLE),
+            "raised": start + dt.timedelta(days=rng.randint(0, 60)),
+            "probability": probability,
+            "impact": impact,
+            "response": rng.choice(["Avoid", "Mitigate", "Transfer", "Accept"]),
+            "mitigation": "Weekly check-in with the supplier",
+            "due_date": start + dt.timedelta(days=rng.randint(60, 150)),
+            "status": rng.choice(["Open", "Open", "Monitoring", "Closed"]),
+        })
+    return SampleProject(project, {"tasks": task_rows, "budget": budget_rows, "risks": risk_rows})
+
+
+def realistic_project(number: int, *, seed: int = 0, currency: str = "USD") -> SampleProject:
+    """The benchmark's workbook: about 300 tasks, 120 budget rows, 60 risks."""
+    return sample_project(number, seed=seed, tasks=300, budget_lines=10, months=12, risks=60, currency=currency)
+
+
+def write_workbook(sample: SampleProject, path: Path, kind: str = "project") -> Path:
+    """Write a sample into a copy of the ``kind`` template with openpyxl; returns ``path``."""
+    source = template_path(kind)
+    workbook = load_workbook(source) if source.exists() else build_template(kind)
+    tables = load_tables()
+    for table_name in KINDS[kind]:
+        spec = tables[table_name]
+        sheet = workbook[spec.sheet]
+        if spec.layout == "form":
+            for column in spec.columns:
+                if column.name in sample.project:
+                    sheet.cell(column.position, 2, sample.project[column.name])
+            continue
+        for offset, row in enumerate(sample.tables.get(table_name, []), start=2):
+            for column in spec.columns:
+                if column.name in row:
+                    sheet.cell(offset, column.position, row[column.name])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    return path
+
+
+def plant_mistakes(sample: SampleProject) -> list[str]:
+    """Introduce typical mistakes into a sample (in place); returns what was planted, in plain words."""
+    tasks, budget, risks = sample.tables["tasks"], sample.tables["budget"], sample.tables["risks"]
+    tasks[3]["finish"] = tasks[3]["start"] - dt.timedelta(days=2)
+    tasks[5]["predecessors"] = "9.9"
+    tasks[6]["percent_complete"] = "half"
+    budget[2]["currency"] = "EUR" if sample.project["currency"] != "EUR" else "USD"
+    risks[1]["probability"] = 7
+    return ["Tasks row 5: finish before start", "Tasks row 7: unknown predecessor 9.9",
+            "Tasks row 8: '% Complete' typed as 'half'", "Budget row 4: wrong currency",
+            "Risks row 3: probability 7 (1-5 allowed)"]

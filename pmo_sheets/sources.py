@@ -1,0 +1,49 @@
+"""Name a source, get a grid: paths and globs of .xlsx files (Google Sheets join in their own module)."""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+
+from pmo_sheets.grid import Grid, SourceError
+from pmo_sheets.readers.excel import read_excel
+from pmo_sheets.validate import WorkbookReport, failed_report, validate_grid
+
+_GLOB_CHARS = set("*?[")
+
+
+class UsageError(Exception):
+    """The command was asked something impossible (exit code 2, nothing written)."""
+
+
+def expand_sources(sources: list[str]) -> list[str]:
+    """Paths as given, globs expanded (sorted); a glob that matches nothing is a usage error."""
+    expanded: list[str] = []
+    for source in sources:
+        if _GLOB_CHARS & set(source):
+            matches = sorted(glob.glob(source, recursive=True))
+            if not matches:
+                raise UsageError(f"no files match {source}")
+            expanded.extend(matches)
+        else:
+            expanded.append(source)
+    return expanded
+
+
+def read_source(source: str) -> Grid:
+    """The grid of one source; raises :class:`SourceError` when it cannot be read."""
+    return read_excel(Path(source))
+
+
+def validate_source(source: str, *, day_first: bool = True) -> WorkbookReport:
+    """Read and validate one source; an unreadable source gives a report with one file-level finding."""
+    try:
+        grid = read_source(source)
+    except SourceError as error:
+        return failed_report(source, error)
+    return validate_grid(grid, day_first=day_first)
+
+
+def validate_sources(sources: list[str], *, day_first: bool = True) -> list[WorkbookReport]:
+    """Validate every source (paths and globs); the library twin of ``pmo validate``."""
+    return [validate_source(source, day_first=day_first) for source in expand_sources(sources)]

@@ -1,0 +1,334 @@
+"""Generate the workbook templates from the schemas, and check the checked-in ones have not drifted.
+
+A project manager gets: an Instructions sheet; the Project sheet as a form; one sheet per table with
+a styled, frozen header row, an Excel table, dropdowns from a Lists sheet, date / currency / percent
+formats, input prompts, and formula columns filled in (greyed) so nobody types a score or a variance.
+The template name and version sit on a hidden ``_pmo`` sheet, which survives Google Sheets and
+LibreOffice round trips (custom document properties do not).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from pmo_sheets.cells import cell_ref, column_letter, quote_sheet
+from pmo_sheets.ratings import RATINGS
+from pmo_sheets.schemas import (
+    INSTRUCTIONS_SHEET,
+    KIND_TITLES,
+    KINDS,
+    LISTS_SHEET,
+    METADATA_SHEET,
+    TEMPLATE_VERSION,
+    ColumnSpec,
+    TableSpec,
+    load_tables,
+)
+
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+LABEL_FILL = PatternFill("solid", fgColor="DDEBF7")
+CALCULATED_FILL = PatternFill("solid", fgColor="F2F2F2")
+CALCULATED_FONT = Font(italic=True, color="595959")
+THIN = Side(style="thin", color="BFBFBF")
+RAG_FILLS = {"Green": "C6EFCE", "Amber": "FFEB9C", "Red": "FFC7CE", "Low": "C6EFCE", "Medium": "FFEB9C",
+             "High": "FFC7CE"}
+#: Fixed so that regenerating an unchanged template gives identical bytes (``--check`` compares them).
+TEMPLATE_TIMESTAMP = dt.datetime(2026, 1, 1)
+
+
+def template_path(kind: str, directory: Path | None = None) -> Path:
+    """Where the checked-in template of a kind lives."""
+    return (directory or default_template_dir()) / f"{kind}.xlsx"
+
+
+def default_template_dir() -> Path:
+    bundled = Path(__file__).parent / "_templates"
+    if bundled.is_dir():
+        return bundled
+    return Path(__file__).resolve().parent.parent / "workbook_templates"
+
+
+def formula_for(spec: TableSpec, column: ColumnSpec, row: int) -> str | None:
+    """The Excel formula of a calculated column in one row, with ``{field}`` placeholders resolved."""
+    text = column.formula or (RATINGS[column.rating].formula if column.rating else None)
+    if text is None:
+        return None
+    cells = {col.name: cell_ref(row, col.position) for col in spec.columns}
+    return "=" + text.format(**cells)
+
+
+class _Lists:
+    """The Lists sheet: one column per dropdown list, shared by every sheet that needs it."""
+
+    def __init__(self, sheet: Worksheet):
+        self.sheet = sheet
+        self.ranges: dict[tuple[Any, ...], str] = {}
+
+    def range_for(self, column: ColumnSpec) -> str:
+        values = tuple(column.enum or ())
+        if values not in self.ranges:
+            col = len(self.ranges) + 1
+            self.sheet.cell(1, col, column.list_name or column.title).font = Font(bold=True)
+            for row, value in enumerate(values, start=2):
+                self.sheet.cell(row, col, value)
+            letter = column_letter(col)
+            self.ranges[values] = f"{quote_sheet(LISTS_SHEET)}!${letter}$2:${letter}${len(values) + 1}"
+            self.sheet.column_dimensions[letter].width = max(12, len(column.list_name or column.title) + 2)
+        return self.ranges[values]
+
+
+def _validation_for(column: ColumnSpec, lists: _Lists) -> DataValidation | None:
+    schema = column.schema
+    if column.calculated:
+        return None
+    if column.enum is not None:
+        dv = DataValidation(type="list", formula1=lists.range_for(column), allow_blank=True)
+        dv.error = f"Pick {column.title} from the list."
+    elif column.kind == "date":
+        dv = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True)
+        dv.error = f"{column.title} must be a date, such as 2026-03-31."
+    elif column.kind in ("number", "integer"):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        kind = "whole" if column.kind == "integer" else "decimal"
+        if low is not None and high is not None:
+            dv = DataValidation(type=kind, operator="between", formula1=str(low), formula2=str(high), allow_blank=True)
+        elif low is not None:
+            dv = DataValidation(type=kind, operator="greaterThanOrEqual", formula1=str(low), allow_blank=True)
+        else:
+            return None
+        shown = (lambda v: f"{v:.0%}") if (column.number_format or "").endswith("%") else str
+        dv.error = f"{column.title} must be a number" + (
+            f" from {shown(low)} to {shown(high)}." if high is not None else f" of at least {low}.")
+    else:
+        return None
+    dv.errorTitle = column.title
+    dv.showErrorMessage = True
+    dv.promptTitle = column.title[:32]
+    dv.prompt = column.description[:250]
+    dv.showInputMessage = True
+    return dv
+
+
+def _write_metadata(workbook: Workbook, kind: str) -> None:
+    sheet = workbook.create_sheet(METADATA_SHEET)
+    rows = [("template", kind), ("version", TEMPLATE_VERSION), ("generator", "pmo-sheets"),
+            ("tables", ", ".join(KINDS[kind]))]
+    for row in rows:
+        sheet.append(row)
+    sheet.sheet_state = "hidden"
+
+
+def _write_instructions(sheet: Worksheet, kind: str, specs: list[TableSpec]) -> None:
+    sheet["A1"] = KIND_TITLES[kind]
+    sheet["A1"].font = Font(bold=True, size=16, color="1F4E78")
+    sheet["A2"] = f"pmo-sheets template '{kind}', version {TEMPLATE_VERSION}"
+    sheet["A2"].font = Font(italic=True, color="595959")
+    steps = [
+        "How to fill in this workbook",
+        "1. On the Project sheet, fill in every field in column B (bold labels are required).",
+        *(f"{i}. {spec.sheet}: one row per {spec.description[8:].split(':')[0].rstrip('.').lower()}"
+          if spec.description.startswith("One row per") else f"{i}. {spec.sheet}: {spec.description}"
+          for i, spec in enumerate((s for s in specs if s.layout != "form"), start=2)),
+        "Pick values from the dropdowns; type dates as dates (2026-03-31) and percentages as 50%.",
+        "Grey columns are calculated: do not type in them.",
+        "Do not rename sheets or column headers: pmo-sheets finds your data by them.",
+        "Check your work with the pmo-sheets add-in (Validate) or 'pmo validate FILE'.",
+    ]
+    for row, text in enumerate(steps, start=4):
+        sheet.cell(row, 1, text).font = Font(bold=row == 4)
+    start = len(steps) + 5
+    for col, header in enumerate(("Sheet", "Column", "Required", "What to enter"), start=1):
+        cell = sheet.cell(start, col, header)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+    row = start + 1
+    for spec in specs:
+        for column in spec.columns:
+            required = "calculated" if column.calculated else ("yes" if column.name in spec.required else "")
+            for col, value in enumerate((spec.sheet, column.title, required, column.description), start=1):
+                sheet.cell(row, col, value)
+            row += 1
+    for letter, width in zip("ABCD", (12, 22, 11, 90), strict=True):
+        sheet.column_dimensions[letter].width = width
+
+
+def _write_form(sheet: Worksheet, spec: TableSpec, lists: _Lists) -> None:
+    sheet.column_dimensions["A"].width = 20
+    sheet.column_dimensions["B"].width = spec.width
+    sheet.column_dimensions["C"].width = 70
+    for column in spec.columns:
+        row = column.position
+        label = sheet.cell(row, 1, column.title)
+        label.fill, label.border = LABEL_FILL, Border(bottom=THIN)
+        label.font = Font(bold=column.name in spec.required)
+        value = sheet.cell(row, 2)
+        value.border = Border(bottom=THIN, left=THIN, right=THIN)
+        if column.number_format:
+            value.number_format = column.number_format
+        value.alignment = Alignment(horizontal="left")
+        note = sheet.cell(row, 3, column.description)
+        note.font = Font(italic=True, color="808080")
+        validation = _validation_for(column, lists)
+        if validation is not None:
+            validation.add(value.coordinate)
+            sheet.add_data_validation(validation)
+        if column.name == "rag":
+            _add_rag_colours(sheet, value.coordinate, column)
+
+
+def _add_rag_colours(sheet: Worksheet, ref: str, column: ColumnSpec) -> None:
+    for value in column.enum or ():
+        if value in RAG_FILLS:
+            sheet.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=[f'"{value}"'],
+                                                             fill=PatternFill("solid", bgColor=RAG_FILLS[value])))
+
+
+def _write_table(sheet: Worksheet, spec: TableSpec, lists: _Lists) -> None:
+    last_row = spec.rows + 1
+    for column in spec.columns:
+        letter = column_letter(column.position)
+        header = sheet.cell(1, column.position, column.title)
+        header.font, header.fill = HEADER_FONT, HEADER_FILL
+        header.alignment = Alignment(wrap_text=True, vertical="center")
+        if column.calculated:
+            header.comment = Comment(f"Calculated: {column.description}", "pmo-sheets")
+        sheet.column_dimensions[letter].width = column.width
+        body = f"{letter}2:{letter}{last_row}"
+        validation = _validation_for(column, lists)
+        if validation is not None:
+            validation.add(body)
+            sheet.add_data_validation(validation)
+        for row in range(2, last_row + 1):
+            cell = sheet.cell(row, column.position)
+            if column.number_format:
+                cell.number_format = column.number_format
+            if column.calculated:
+                cell.value = formula_for(spec, column, row)
+                cell.fill, cell.font = CALCULATED_FILL, CALCULATED_FONT
+        if column.enum and set(column.enum) & set(RAG_FILLS):
+            _add_rag_colours(sheet, body, column)
+    sheet.freeze_panes = "B2"
+    sheet.row_dimensions[1].height = 30
+    ref = f"A1:{column_letter(len(spec.columns))}{last_row}"
+    table = Table(displayName=spec.sheet, ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+    sheet.add_table(table)
+
+
+def build_template(kind: str) -> Workbook:
+    """The template workbook of one kind, built from the schemas."""
+    specs = [load_tables()[name] for name in KINDS[kind]]
+    workbook = Workbook()
+    instructions = workbook.active
+    instructions.title = INSTRUCTIONS_SHEET
+    sheets = {spec.name: workbook.create_sheet(spec.sheet) for spec in specs}
+    lists_sheet = workbook.create_sheet(LISTS_SHEET)
+    lists = _Lists(lists_sheet)
+    for spec in specs:
+        if spec.layout == "form":
+            _write_form(sheets[spec.name], spec, lists)
+        else:
+            _write_table(sheets[spec.name], spec, lists)
+    lists_sheet.sheet_state = "hidden"
+    _write_instructions(instructions, kind, specs)
+    _write_metadata(workbook, kind)
+    workbook.active = 1  # open on the Project sheet
+    workbook.properties.creator = "pmo-sheets"
+    workbook.properties.title = KIND_TITLES[kind]
+    workbook.properties.created = TEMPLATE_TIMESTAMP
+    workbook.properties.modified = TEMPLATE_TIMESTAMP
+    return workbook
+
+
+def template_bytes(kind: str) -> bytes:
+    """The template as the bytes of an .xlsx file."""
+    buffer = io.BytesIO()
+    build_template(kind).save(buffer)
+    return buffer.getvalue()
+
+
+def write_templates(directory: Path | None = None) -> list[Path]:
+    """Regenerate every template into ``directory`` (``workbook_templates/`` by default)."""
+    directory = directory or default_template_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind in KINDS:
+        path = template_path(kind, directory)
+        path.write_bytes(template_bytes(kind))
+        written.append(path)
+    return written
+
+
+def _parts(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        # core.xml holds save timestamps that openpyxl refreshes on every save
+        return {name: archive.read(name) for name in archive.namelist() if name != "docProps/core.xml"}
+
+
+def check_templates(directory: Path | None = None) -> list[str]:
+    """What differs between the checked-in templates and the schemas; empty when they match."""
+    directory = directory or default_template_dir()
+    problems = []
+    for kind in KINDS:
+        path = template_path(kind, directory)
+        if not path.exists():
+            problems.append(f"{path}: missing; run 'pmo templates'")
+            continue
+        expected, actual = _parts(template_bytes(kind)), _parts(path.read_bytes())
+        differing = sorted(name for name in expected.keys() | actual.keys() if expected.get(name) != actual.get(name))
+        if differing:
+            problems.append(f"{path}: differs from the schemas in {_describe_parts(path, differing)}; "
+                            "run 'pmo templates' to regenerate")
+    return problems
+
+
+def _describe_parts(path: Path, parts: list[str]) -> str:
+    """Name differing worksheet parts by their sheet names, which mean something to a reader."""
+    try:
+        workbook = load_workbook(path, read_only=True)
+        names = workbook.sheetnames
+        workbook.close()
+    except Exception:
+        names = []
+    described = []
+    for part in parts:
+        if part.startswith("xl/worksheets/sheet") and part.endswith(".xml"):
+            index = int(part.removeprefix("xl/worksheets/sheet").removesuffix(".xml")) - 1
+            described.append(f"sheet '{names[index]}'" if 0 <= index < len(names) else part)
+        else:
+            described.append(part)
+    return ", ".join(described)
+
+
+def new_workbook(kind: str, project_id: str, name: str, output: Path, *,
+                 start: dt.date | None = None, finish: dt.date | None = None) -> Path:
+    """A ready-to-fill workbook: the template with the Project sheet's ID and name filled in."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+    source = template_path(kind)
+    workbook = load_workbook(source) if source.exists() else build_template(kind)
+    stamp_project(workbook, project_id=project_id, project_name=name, start_date=start, finish_date=finish)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(output)
+    return output
+
+
+def stamp_project(workbook: Workbook, **values: Any) -> None:
+    """Fill fields of the Project sheet of an openpyxl workbook; None values are left as they are."""
+    spec = load_tables()["project"]
+    sheet = workbook[spec.sheet]
+    for name, value in values.items():
+        if value is not None:
+            sheet.cell(spec.column(name).position, 2, value)

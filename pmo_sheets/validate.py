@@ -1,0 +1,228 @@
+"""Validate a workbook's grid: structure, every cell against the schema, then the cross-row rules.
+
+The pure core of pmo-sheets: it imports neither xlwings nor gspread nor calamine, so the same code
+runs in ``pmo validate``, in ``pmo sync`` and inside Excel through xlwings Lite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+
+from pmo_sheets.cells import parse_cell
+from pmo_sheets.coerce import SPREADSHEET_ERRORS, is_blank
+from pmo_sheets.findings import ERROR, WARNING, Finding, finding
+from pmo_sheets.grid import Grid, SourceError
+from pmo_sheets.records import TableRecords, read_records
+from pmo_sheets.rules import run_rules
+from pmo_sheets.schema_check import error_fields, row_errors
+from pmo_sheets.schemas import (
+    KINDS,
+    METADATA_SHEET,
+    SUPPORTED_VERSIONS,
+    TableSpec,
+    kind_for_sheets,
+    load_tables,
+)
+
+_SEVERITY_ORDER = {ERROR: 0, WARNING: 1}
+# When one cell breaks several keywords, report the one that tells the user most.
+_KEYWORD_PRIORITY = ["required", "type", "format", "enum", "minimum", "maximum", "exclusiveMinimum",
+                     "exclusiveMaximum", "pattern", "minLength", "maxLength"]
+
+
+@dataclass
+class WorkbookReport:
+    """What validation found in one source, and the records it read."""
+
+    source: str
+    template: str | None = None
+    template_version: str | None = None
+    project_id: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    tables: dict[str, TableRecords] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == WARNING)
+
+    @property
+    def valid(self) -> bool:
+        return self.errors == 0
+
+    @property
+    def readable(self) -> bool:
+        """False when the source could not be read as one of our workbooks at all."""
+        return bool(self.tables)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``pmo validate --format json`` for one file."""
+        return {
+            "source": self.source,
+            "template": self.template,
+            "template_version": self.template_version,
+            "project_id": self.project_id,
+            "valid": self.valid,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def failed_report(source: str, error: SourceError) -> WorkbookReport:
+    """The report of a source that could not be read: one file-level finding."""
+    return WorkbookReport(source, findings=[finding(error.code, None, None, error.message)])
+
+
+def read_metadata(grid: Grid) -> dict[str, str]:
+    """The key/value pairs of the hidden metadata sheet (template, version), if it is there."""
+    sheet = grid.sheet(METADATA_SHEET)
+    if sheet is None:
+        return {}
+    return {str(line[0]).strip(): _text(line[1]) for line in sheet.rows if len(line) >= 2 and not is_blank(line[0])}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.1f}"  # a version "1.0" that a spreadsheet turned into the number 1
+    return str(value).strip() if value is not None else ""
+
+
+def validate_grid(grid: Grid, *, day_first: bool = True) -> WorkbookReport:
+    """Every finding for one workbook, and its records for consolidation."""
+    report = WorkbookReport(grid.source)
+    metadata = read_metadata(grid)
+    kind = metadata.get("template")
+    if kind not in KINDS:
+        guessed = kind_for_sheets(set(grid.sheets))
+        if guessed is None:
+            report.findings.append(finding(
+                "not-a-template", None, None,
+                "this workbook is not a pmo-sheets template (no _pmo sheet and none of the sheets "
+                "Project, Tasks, Budget, Risks); start from 'pmo new'"))
+            return report
+        report.findings.append(finding("template-metadata-missing", None, None,
+                                       f"template metadata not found; read as a '{guessed}' workbook from its sheets"))
+        kind = guessed
+    report.template = kind
+    version = metadata.get("version") or None
+    report.template_version = version
+    if version is not None and version not in SUPPORTED_VERSIONS:
+        report.findings.append(finding(
+            "template-version-unknown", METADATA_SHEET, "B2",
+            f"template version {version} is not known to this pmo-sheets (it knows {', '.join(SUPPORTED_VERSIONS)})"))
+        return report
+
+    tables = load_tables()
+    for table_name in KINDS[kind]:
+        spec = tables[table_name]
+        sheet = grid.sheet(spec.sheet)
+        if sheet is None:
+            report.findings.append(finding("sheet-missing", spec.sheet, None,
+                                           f"sheet '{spec.sheet}' ({spec.title.lower()}) is missing"))
+            continue
+        records, structure = read_records(spec, sheet, day_first=day_first)
+        report.findings.extend(structure)
+        report.findings.extend(check_schema(records))
+        if spec.layout != "form" and not records.rows and records.positions:
+            report.findings.append(finding("table-empty", sheet.name, None, f"{spec.title} has no rows yet"))
+        report.tables[table_name] = records
+    report.findings.extend(run_rules(report.tables))
+    project = report.tables.get("project")
+    if project and project.rows:
+        project_id = project.rows[0].values.get("project_id")
+        report.project_id = str(project_id) if project_id is not None else None
+    report.findings.sort(key=_finding_order)
+    return report
+
+
+def check_schema(records: TableRecords) -> list[Finding]:
+    """Cell findings for every row that breaks the table's schema.
+
+    A value the schema rejects is removed from its record, so that the cross-row rules, and later
+    the consolidation, only ever see values that passed.
+    """
+    spec = records.spec
+    rows = [row.values for row in records.rows]
+    by_cell: dict[tuple[int, str], ValidationError] = {}
+    for index, error in row_errors(spec, rows):
+        for name in error_fields(error, rows[index]):
+            key = (index, name)
+            current = by_cell.get(key)
+            if current is None or _priority(error) < _priority(current):
+                by_cell[key] = error
+    findings = []
+    for (index, name), error in by_cell.items():
+        row = records.rows[index]
+        if name not in spec.schema["properties"]:
+            continue
+        column = spec.column(name)
+        if name not in records.positions:
+            continue  # the missing column was reported once, as such
+        findings.append(_cell_finding(spec, records, row.number, column.name, error, row.values.get(name)))
+        row.values.pop(name, None)
+    return findings
+
+
+def _priority(error: ValidationError) -> int:
+    keyword = str(error.validator)
+    return _KEYWORD_PRIORITY.index(keyword) if keyword in _KEYWORD_PRIORITY else len(_KEYWORD_PRIORITY)
+
+
+def _cell_finding(spec: TableSpec, records: TableRecords, row_number: int, name: str,
+                  error: ValidationError, value: Any) -> Finding:
+    column = spec.column(name)
+    cell = records.cell(row_number, name)
+    title = column.title
+    keyword = error.validator
+    shown = f"'{value}'" if isinstance(value, str) else repr(value)
+    if keyword == "required":
+        return finding("value-required", records.sheet, cell, f"{title} is required but blank")
+    if isinstance(value, str) and value in SPREADSHEET_ERRORS:
+        return finding("formula-error", records.sheet, cell, f"{title} shows the error {value}")
+    if keyword == "type":
+        expected = {"date": "a date", "integer": "a whole number", "number": "a number",
+                    "string": "text"}.get(column.kind, column.kind)
+        code = "date-invalid" if column.kind == "date" else "type-invalid"
+        return finding(code, records.sheet, cell, f"{title} should be {expected}; found {shown}")
+    if keyword == "format":
+        if error.validator_value == "date":
+            return finding("date-invalid", records.sheet, cell,
+                           f"{title} should be a date such as 2026-03-31; found {shown}")
+        if error.validator_value == "email":
+            return finding("email-invalid", records.sheet, cell, f"{title} should be an e-mail address; found {shown}")
+    if keyword == "enum":
+        choices = list(error.validator_value)
+        listed = ", ".join(map(str, choices)) if len(choices) <= 10 else "the dropdown's list"
+        return finding("value-not-in-list", records.sheet, cell, f"{title} {shown} is not one of {listed}")
+    if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        limit = error.validator_value
+        if column.number_format and column.number_format.endswith("%") and isinstance(value, (int, float)):
+            return finding("value-out-of-range", records.sheet, cell,
+                           f"{title} {value:.0%} is outside 0% to 100%" +
+                           (f" (did you mean {value:g}%?)" if 1 < value <= 100 else ""))
+        relation = "at least" if "inimum" in str(keyword) else "at most"
+        return finding("value-out-of-range", records.sheet, cell, f"{title} must be {relation} {limit}; found {shown}")
+    if keyword == "pattern":
+        example = column.schema.get("x-example")
+        hint = f" such as {example}" if example else " (letters, digits, '.', '_' or '-', no spaces)"
+        return finding("pattern-mismatch", records.sheet, cell, f"{title} {shown} is not a valid {title}{hint}")
+    if keyword in ("minLength", "maxLength"):
+        limit = error.validator_value
+        relation = "at least" if keyword == "minLength" else "at most"
+        return finding("text-length", records.sheet, cell, f"{title} must be {relation} {limit} characters long")
+    return finding("schema-violation", records.sheet, cell, f"{title}: {error.message}")
+
+
+def _finding_order(item: Finding) -> tuple[Any, ...]:
+    """Workbook order: file-level first, then sheet by sheet, row by row, column by column."""
+    row, col = parse_cell(item.cell) if item.cell else (0, 0)
+    sheets = [METADATA_SHEET, *(spec.sheet for spec in load_tables().values())]
+    sheet_rank = (sheets.index(item.sheet) if item.sheet in sheets else 99) if item.sheet else -1
+    return (sheet_rank, row, col, _SEVERITY_ORDER.get(item.severity, 2), item.rule)
