@@ -1,0 +1,60 @@
+"""LibreOffice Calc headless as the real spreadsheet engine of the tests.
+
+LibreOffice's default for .xlsx files is *never recalculate*: it would hand our own cached values
+back and a formula test would check nothing. Each run therefore gets a fresh profile whose
+registrymodifications.xcu sets OOXMLRecalcMode to 0 ("always recalculate"); a fresh profile also keeps
+parallel runs from colliding. tests/test_soffice_engine.py proves that a wrong cached value comes back
+corrected.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def require_soffice() -> str:
+    """The soffice binary; skips the test without it, except in CI where its absence is a failure."""
+    if SOFFICE is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("LibreOffice (soffice) is required in CI; .ci/run installs libreoffice-calc")
+        pytest.skip("LibreOffice (soffice) is not installed; install libreoffice-calc to run this test")
+    return SOFFICE
+
+
+def convert(source: Path, out_dir: Path, to: str = "xlsx", *, timeout: float = 180) -> Path:
+    """Open ``source`` in LibreOffice Calc (recalculating every formula) and save it as ``to``."""
+    binary = require_soffice()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
+        user = Path(profile) / "user"
+        user.mkdir(parents=True)
+        (user / "registrymodifications.xcu").write_text(_PROFILE, encoding="utf-8")
+        result = subprocess.run(
+            [binary, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+             "--convert-to", to, "--outdir", str(out_dir), str(source)],
+            capture_output=True, text=True, timeout=timeout, check=False)
+    target = out_dir / (source.stem + "." + to.split(":")[0])
+    if result.returncode != 0 or not target.exists():
+        raise RuntimeError(f"soffice failed on {source}: {result.stdout}\n{result.stderr}")
+    return target
+
+
+def recalculate(source: Path, out_dir: Path) -> Path:
+    """A copy of ``source`` whose cached formula values LibreOffice has just recalculated."""
+    return convert(source, out_dir, "xlsx")
