@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from pmo_sheets.schemas import KINDS, load_tables
 from pmo_sheets.templates import build_template, template_path
@@ -138,6 +138,14 @@ def realistic_project(number: int, *, seed: int = 0, currency: str = "USD") -> S
 
 def write_workbook(sample: SampleProject, path: Path, kind: str = "project") -> Path:
     """Write a sample into a copy of the ``kind`` template with openpyxl; returns ``path``."""
+    workbook = fill_workbook(sample, kind)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    return path
+
+
+def fill_workbook(sample: SampleProject, kind: str = "project") -> Workbook:
+    """A copy of the ``kind`` template with the sample's rows in it, not yet saved (tests edit it further)."""
     source = template_path(kind)
     workbook = load_workbook(source) if source.exists() else build_template(kind)
     tables = load_tables()
@@ -153,9 +161,7 @@ def write_workbook(sample: SampleProject, path: Path, kind: str = "project") -> 
             for column in spec.columns:
                 if column.name in row:
                     sheet.cell(offset, column.position, row[column.name])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
-    return path
+    return workbook
 
 
 def plant_mistakes(sample: SampleProject) -> list[str]:

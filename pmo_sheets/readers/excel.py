@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pmo_sheets.grid import Grid, SheetGrid, SourceError
+from pmo_sheets.readers.error_cells import restore_error_cells
 
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: legacy .xls or an encrypted .xlsx
 _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
@@ -76,6 +77,7 @@ def _read_with_calamine(path: Path) -> Grid:
         rows = sheet.to_python(skip_empty_area=False)
         grid.sheets[meta.name] = SheetGrid(meta.name, rows, hidden=meta.visible != SheetVisibleEnum.Visible)
     workbook.close()
+    restore_error_cells(path, grid)  # calamine reads #REF! and the like as ""
     return grid
 
 

@@ -1,0 +1,261 @@
+"""One planted mistake in a filled template gives one finding: the exact rule code at the exact cell.
+
+Each case fills a real template (from ``workbook_templates/``) with a small valid project, changes one
+field of one row (or one thing about the workbook's structure), and expects exactly the listed
+findings, nothing more. A last test checks that every rule of the catalogue that a workbook can
+produce is planted here or in ``test_bad_files.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook
+from workbooks import Located, found, located, report_of, small_sample, write
+
+from pmo_sheets.findings import ERROR, RULES, WARNING
+from pmo_sheets.samples import SampleProject
+
+Plant = Callable[[SampleProject], None]
+Edit = Callable[[Workbook], None]
+
+
+@dataclass
+class Case:
+    """A planted mistake and the findings it must give."""
+
+    id: str
+    expected: list[Located]
+    plant: Plant | None = None
+    edit: Edit | None = None
+    kind: str = "project"
+    severities: list[str] = field(default_factory=list)
+
+
+def tasks(sample: SampleProject) -> list[dict[str, Any]]:
+    return sample.tables["tasks"]
+
+
+def budget(sample: SampleProject) -> list[dict[str, Any]]:
+    return sample.tables["budget"]
+
+
+def risks(sample: SampleProject) -> list[dict[str, Any]]:
+    return sample.tables["risks"]
+
+
+def setter(table: str, index: int, **values: Any) -> Plant:
+    """Set fields of row ``index`` (sheet row ``index + 2``) of a table, or of the project when table is 'project'."""
+    def plant(sample: SampleProject) -> None:
+        target = sample.project if table == "project" else sample.tables[table][index]
+        target.update(values)
+    return plant
+
+
+def cell(sheet: str, ref: str, value: Any) -> Edit:
+    def edit(workbook: Workbook) -> None:
+        workbook[sheet][ref] = value
+    return edit
+
+
+def shift_task_dates(sample: SampleProject) -> None:
+    begin, end = sample.project["start_date"], sample.project["finish_date"]
+    tasks(sample)[0]["start"] = begin - dt.timedelta(days=3)
+    tasks(sample)[0]["baseline_start"] = begin - dt.timedelta(days=3)
+    tasks(sample)[-1]["finish"] = end + dt.timedelta(days=5)
+    tasks(sample)[-1]["baseline_finish"] = end + dt.timedelta(days=5)
+
+
+def duplicate_budget_month(sample: SampleProject) -> None:
+    budget(sample)[1]["period"] = budget(sample)[0]["period"]
+
+
+def empty_plan(sample: SampleProject) -> None:
+    sample.tables["tasks"] = []
+
+
+def delete_sheet(name: str) -> Edit:
+    def edit(workbook: Workbook) -> None:
+        del workbook[name]
+    return edit
+
+
+def clear_header_row(workbook: Workbook) -> None:
+    for header in workbook["Tasks"][1]:
+        header.value = None
+
+
+def clear_column(ref: str) -> Edit:
+    """Blank a header cell and every value below it, as if the column had been deleted."""
+    def edit(workbook: Workbook) -> None:
+        sheet = workbook["Tasks"]
+        for row in sheet[f"{ref}1:{ref}{sheet.max_row}"]:
+            row[0].value = None
+    return edit
+
+
+def add_column(header: str) -> Edit:
+    def edit(workbook: Workbook) -> None:
+        sheet = workbook["Tasks"]
+        sheet["O1"] = header
+        sheet["O2"] = "extra"
+    return edit
+
+
+def not_a_template(workbook: Workbook) -> None:
+    for name in list(workbook.sheetnames):
+        if name != "Instructions":
+            del workbook[name]
+    workbook["Instructions"].title = "Data"
+
+
+CASES = [
+    # cell level
+    Case("value-required", [("value-required", "Tasks", "B4")], setter("tasks", 2, task_name=None), kind="plan"),
+    Case("value-required-project", [("value-required", "Project", "B5")],
+         setter("project", 0, project_manager=None), kind="plan"),
+    Case("type-invalid", [("type-invalid", "Tasks", "H8")], setter("tasks", 6, percent_complete="half"), kind="plan"),
+    Case("type-invalid-money", [("type-invalid", "Budget", "G3")], setter("budget", 1, budget="lots"), kind="budget"),
+    Case("type-invalid-before-list", [("type-invalid", "Risks", "F4")],
+         setter("risks", 2, probability="high"), kind="risk_log"),
+    Case("date-invalid", [("date-invalid", "Tasks", "D3")], setter("tasks", 1, start="next week"), kind="plan"),
+    Case("date-invalid-no-such-day", [("date-invalid", "Tasks", "G3")],
+         setter("tasks", 1, baseline_finish="2026-02-30"), kind="plan"),
+    Case("value-not-in-list", [("value-not-in-list", "Tasks", "I3")], setter("tasks", 1, status="Done"), kind="plan"),
+    Case("value-not-in-list-currency", [("value-not-in-list", "Project", "B13")],
+         setter("project", 0, currency="US$"), kind="risk_log"),
+    Case("value-out-of-range", [("value-out-of-range", "Tasks", "H3")],
+         setter("tasks", 1, percent_complete=1.5), kind="plan"),
+    Case("value-out-of-range-negative", [("value-out-of-range", "Budget", "H2")],
+         setter("budget", 0, actual=-5), kind="budget"),
+    Case("pattern-mismatch", [("pattern-mismatch", "Tasks", "A13")], setter("tasks", 11, task_id="2 2"), kind="plan"),
+    Case("text-length", [("text-length", "Tasks", "B2")], setter("tasks", 0, task_name="x" * 201), kind="plan"),
+    Case("email-invalid", [("email-invalid", "Project", "B6")],
+         setter("project", 0, pm_email="ana.example.com"), kind="risk_log"),
+    Case("formula-error", [("formula-error", "Budget", "H2")], setter("budget", 0, actual="#DIV/0!"), kind="budget"),
+    Case("formula-error-calculated", [("formula-error", "Risks", "H3")], edit=cell("Risks", "H3", "#VALUE!"),
+         kind="risk_log"),
+    # row level
+    Case("finish-before-start", [("finish-before-start", "Tasks", "E5")],
+         lambda s: tasks(s)[3].update(finish=tasks(s)[3]["start"] - dt.timedelta(days=2)), kind="plan"),
+    Case("finish-before-start-baseline", [("finish-before-start", "Tasks", "G5")],
+         lambda s: tasks(s)[3].update(baseline_finish=tasks(s)[3]["baseline_start"] - dt.timedelta(days=1)), kind="plan"),
+    Case("finish-before-start-project", [("finish-before-start", "Project", "B9")],
+         lambda s: s.project.update(finish_date=s.project["start_date"] - dt.timedelta(days=1)), kind="budget"),
+    Case("complete-not-closed", [("complete-not-closed", "Tasks", "I6")],
+         setter("tasks", 4, percent_complete=1.0, status="In Progress"), kind="plan", severities=[WARNING]),
+    Case("closed-not-complete", [("closed-not-complete", "Tasks", "H6")],
+         setter("tasks", 4, percent_complete=0.5, status="Completed"), kind="plan", severities=[WARNING]),
+    Case("risk-score-mismatch", [("risk-score-mismatch", "Risks", "H2")],
+         setter("risks", 0, probability=2, impact=3, score=7), kind="risk_log", severities=[ERROR]),
+    Case("calculated-value-mismatch-eac", [("calculated-value-mismatch", "Budget", "J2")],
+         setter("budget", 0, actual=100.0, forecast=50.0, eac=1.0), kind="budget"),
+    Case("calculated-value-mismatch-duration", [("calculated-value-mismatch", "Tasks", "L2")],
+         setter("tasks", 0, duration_days=999), kind="plan"),
+    Case("calculated-value-mismatch-rating", [("calculated-value-mismatch", "Risks", "I2")],
+         setter("risks", 0, probability=5, impact=5, rating="Low"), kind="risk_log"),
+    # table level
+    Case("duplicate-id", [("duplicate-id", "Tasks", "A13")], setter("tasks", 11, task_id="1.1"), kind="plan"),
+    Case("duplicate-id-budget-line-and-month", [("duplicate-id", "Budget", "A3")], duplicate_budget_month, kind="budget"),
+    Case("duplicate-id-risk", [("duplicate-id", "Risks", "A6")], setter("risks", 4, risk_id="R-001"), kind="risk_log"),
+    Case("predecessor-unknown", [("predecessor-unknown", "Tasks", "K7")],
+         setter("tasks", 5, predecessors="1.5, 9.9"), kind="plan"),
+    Case("predecessor-cycle", [("predecessor-cycle", "Tasks", "K2")], setter("tasks", 0, predecessors="1.3"), kind="plan"),
+    Case("predecessor-cycle-self", [("predecessor-cycle", "Tasks", "K2")],
+         setter("tasks", 0, predecessors="1.1"), kind="plan"),
+    Case("table-empty", [("table-empty", "Tasks", None)], empty_plan, kind="plan", severities=[WARNING]),
+    # workbook level
+    Case("task-outside-project", [("task-outside-project", "Tasks", "D2"), ("task-outside-project", "Tasks", "E13")],
+         shift_task_dates, kind="plan", severities=[WARNING, WARNING]),
+    Case("currency-mismatch", [("currency-mismatch", "Budget", "F4")], setter("budget", 2, currency="EUR"), kind="budget"),
+    Case("budget-over-approved", [("budget-over-approved", "Project", "B14")],
+         setter("project", 0, approved_budget=1000), kind="budget", severities=[WARNING]),
+    # structure
+    Case("sheet-missing", [("sheet-missing", "Risks", None)], edit=delete_sheet("Risks")),
+    Case("header-missing", [("header-missing", "Tasks", None)], edit=clear_header_row, kind="plan"),
+    Case("column-missing-required", [("column-missing", "Tasks", None)], edit=clear_column("D"), kind="plan",
+         severities=[ERROR]),
+    Case("column-missing-optional", [("column-missing", "Tasks", None)], edit=clear_column("C"), kind="plan",
+         severities=[WARNING]),
+    Case("column-renamed", [("column-renamed", "Tasks", "B1")], edit=cell("Tasks", "B1", "Task Nme"), kind="plan"),
+    Case("column-renamed-form", [("column-renamed", "Project", "A5")],
+         edit=cell("Project", "A5", "Project Manger"), kind="plan"),
+    Case("column-unknown", [("column-unknown", "Tasks", "O1")], edit=add_column("Notes"), kind="plan"),
+    Case("column-duplicate", [("column-duplicate", "Tasks", "O1")], edit=add_column("owner"), kind="plan"),
+    Case("template-metadata-missing", [("template-metadata-missing", None, None)], edit=delete_sheet("_pmo"),
+         kind="plan", severities=[WARNING]),
+    Case("template-version-unknown", [("template-version-unknown", "_pmo", "B2")], edit=cell("_pmo", "B2", "9.9")),
+    Case("not-a-template", [("not-a-template", None, None)], edit=not_a_template, kind="plan"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_one_planted_mistake_gives_its_rule_at_its_cell(case: Case, tmp_path: Path) -> None:
+    sample = small_sample()
+    if case.plant is not None:
+        case.plant(sample)
+    path = write(tmp_path / f"{case.id}.xlsx", sample, case.kind, case.edit)
+
+    report = report_of(path)
+
+    assert located(report.findings) == case.expected
+    expected_severities = case.severities or [RULES[rule].severity for rule, _, _ in case.expected]
+    assert [f.severity for f in report.findings] == expected_severities
+    assert all(f.message and "\n" not in f.message for f in report.findings)
+
+
+@pytest.mark.parametrize("kind", ["project", "plan", "budget", "risk_log"])
+def test_the_unchanged_sample_is_valid_in_every_kind(kind: str, tmp_path: Path) -> None:
+    report = report_of(write(tmp_path / f"{kind}.xlsx", kind=kind))
+
+    assert located(report.findings) == []
+    assert (report.template, report.template_version, report.project_id) == (kind, "1.0", "PRJ-0001")
+
+
+def test_a_rejected_value_is_quoted_in_the_message(tmp_path: Path) -> None:
+    sample = small_sample()
+    tasks(sample)[6]["percent_complete"] = "half"
+    tasks(sample)[1]["percent_complete"] = 50  # typed 50 meaning 50%
+    report = report_of(write(tmp_path / "quoted.xlsx", sample, "plan"))
+
+    messages = {f.cell: f.message for f in report.findings}
+    assert "'half'" in messages["H8"]
+    assert "did you mean 50%?" in messages["H3"]
+
+
+def test_a_renamed_column_is_read_as_the_expected_one(tmp_path: Path) -> None:
+    path = write(tmp_path / "renamed.xlsx", kind="plan", edit=cell("Tasks", "B1", "Task Nme"))
+    report = report_of(path)
+
+    assert report.findings[0].expected_header == "Task Name"
+    assert [row.values["task_name"] for row in report.tables["tasks"].rows][:2] == ["Deliverable 1", "Deliverable 2"]
+
+
+def test_a_missing_column_names_the_closest_header_found(tmp_path: Path) -> None:
+    path = write(tmp_path / "far.xlsx", kind="plan", edit=cell("Tasks", "I1", "State of play"))
+    report = report_of(path)
+
+    assert located(report.findings) == [("column-missing", "Tasks", None), ("column-unknown", "Tasks", "I1")]
+    missing = report.findings[0]
+    assert missing.expected_header == "Status" and missing.severity == WARNING
+
+
+def test_a_rejected_value_does_not_reach_the_cross_row_rules(tmp_path: Path) -> None:
+    # the finish is not a date: it is reported once, as such, and not again as finish-before-start
+    sample = small_sample()
+    tasks(sample)[3]["finish"] = "2026-13-45"
+    assert found(write(tmp_path / "once.xlsx", sample, "plan")) == [("date-invalid", "Tasks", "E5")]
+
+
+def test_every_workbook_rule_is_planted_somewhere() -> None:
+    from test_bad_files import BAD_FILE_CODES
+
+    planted = {rule for case in CASES for rule, _, _ in case.expected} | set(BAD_FILE_CODES)
+    # Google Sheets failures, and the fallback for a schema keyword that no current schema uses
+    not_from_a_workbook = {"source-unreachable", "source-forbidden", "source-not-found", "schema-violation"}
+    assert set(RULES) - not_from_a_workbook == planted

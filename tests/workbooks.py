@@ -1,0 +1,49 @@
+"""Helpers for tests that fill the real templates with openpyxl and plant one mistake.
+
+The sample data comes from :func:`pmo_sheets.samples.sample_project`, small enough to be quick:
+12 tasks (IDs 1.1 .. 1.10, 2.1, 2.2), 2 budget lines x 3 months, 5 risks. Row ``i`` of a table
+sits on sheet row ``i + 2`` (row 1 is the header).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from pmo_sheets.findings import Finding
+from pmo_sheets.samples import SampleProject, fill_workbook, sample_project
+from pmo_sheets.sources import validate_source
+from pmo_sheets.validate import WorkbookReport
+
+Located = tuple[str, str | None, str | None]  # (rule, sheet, cell)
+
+
+def small_sample() -> SampleProject:
+    """A valid project with few rows: validation finds nothing in it."""
+    return sample_project(1, tasks=12, budget_lines=2, months=3, risks=5)
+
+
+def write(path: Path, sample: SampleProject | None = None, kind: str = "project",
+          edit: Callable[[Workbook], None] | None = None) -> Path:
+    """Fill the ``kind`` template with ``sample`` (default: :func:`small_sample`), apply ``edit``, save."""
+    workbook = fill_workbook(sample or small_sample(), kind)
+    if edit is not None:
+        edit(workbook)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    return path
+
+
+def report_of(path: Path) -> WorkbookReport:
+    return validate_source(str(path))
+
+
+def located(findings: list[Finding]) -> list[Located]:
+    """What a user sees of each finding: its rule code and the cell it points at."""
+    return [(f.rule, f.sheet, f.cell) for f in findings]
+
+
+def found(path: Path) -> list[Located]:
+    return located(report_of(path).findings)
