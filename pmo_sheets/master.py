@@ -1,0 +1,568 @@
+"""The master portfolio workbook, written with XlsxWriter: data sheets with lineage, rollups as live
+formulas with correct cached values, data quality, history, FX, and finance's own columns.
+
+Every rollup number is a formula over the data sheets (SUMIFS / COUNTIFS / MAXIFS / INDEX-MATCH,
+functions both Excel and LibreOffice know) whose cached value comes from :mod:`pmo_sheets.rollups`.
+Amounts are converted to the reporting currency through the FX sheet, so changing a rate there
+moves every total. Data sheets continue on "(2)", "(3)"... sheets past ``max_rows`` rows, and the
+formulas add up every part.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from pmo_sheets.cells import column_letter, quote_sheet
+from pmo_sheets.coerce import date_to_serial
+from pmo_sheets.consolidate import Portfolio
+from pmo_sheets.ratings import RISK_HIGH_FROM, RISK_MEDIUM_FROM
+from pmo_sheets.rollups import group_rollup, heat_map, program_rollup, project_rollup
+
+EXCEL_MAX_ROWS = 1_048_576
+FINANCE_COMMENT = "Finance comment"
+PORTFOLIO_SHEET = "Portfolio"
+ARCHIVE_SHEET = "Comments archive"
+
+
+@dataclass
+class SourceStatus:
+    """One row of the Data quality sheet."""
+
+    label: str
+    kind: str
+    project_id: str | None
+    status: str
+    errors: int
+    warnings: int
+    first_findings: str
+    last_checked: str
+    last_good_sync: str | None
+
+
+@dataclass
+class MasterContent:
+    """Everything the master shows."""
+
+    name: str
+    reporting_currency: str
+    fx: dict[str, float]
+    portfolio: Portfolio
+    sources: list[SourceStatus]
+    history: list[tuple[str, dict[str, Any]]]
+    synced_at: str
+    comment_headers: list[str] = field(default_factory=lambda: [FINANCE_COMMENT])
+    comments: dict[str, dict[str, str]] = field(default_factory=dict)
+    archived_comments: list[tuple[str, str, str, str]] = field(default_factory=list)
+    max_rows: int = EXCEL_MAX_ROWS
+
+
+@dataclass
+class DataColumn:
+    field: str
+    header: str
+    kind: str = "text"  # text, date, number, money, percent, integer
+    width: float = 14
+
+
+DATA_SHEETS: dict[str, tuple[str, list[DataColumn]]] = {
+    "projects": ("Project data", [
+        DataColumn("project_id", "Project ID", width=12), DataColumn("project_name", "Project Name", width=30),
+        DataColumn("program", "Program", width=22), DataColumn("portfolio", "Portfolio"),
+        DataColumn("project_manager", "Project Manager", width=18), DataColumn("pm_email", "PM E-mail", width=24),
+        DataColumn("sponsor", "Sponsor", width=18), DataColumn("start_date", "Start Date", "date"),
+        DataColumn("finish_date", "Finish Date", "date"), DataColumn("status", "Status"), DataColumn("rag", "RAG", width=8),
+        DataColumn("priority", "Priority", width=10), DataColumn("currency", "Currency", width=9),
+        DataColumn("approved_budget", "Approved Budget", "money"), DataColumn("data_status", "Data Status"),
+        DataColumn("last_good_sync", "Last Good Sync", width=20), DataColumn("source", "Source", width=30),
+        DataColumn("sheet", "Source Sheet", width=10)]),
+    "tasks": ("Task data", [
+        DataColumn("project_id", "Project ID", width=12), DataColumn("task_id", "Task ID", width=9),
+        DataColumn("task_name", "Task Name", width=30), DataColumn("owner", "Owner", width=16),
+        DataColumn("start", "Start", "date"), DataColumn("finish", "Finish", "date"),
+        DataColumn("baseline_start", "Baseline Start", "date"), DataColumn("baseline_finish", "Baseline Finish", "date"),
+        DataColumn("percent_complete", "% Complete", "percent", 10), DataColumn("status", "Status"),
+        DataColumn("milestone", "Milestone", width=9), DataColumn("predecessors", "Predecessors"),
+        DataColumn("source", "Source", width=30), DataColumn("sheet", "Source Sheet", width=10),
+        DataColumn("row", "Source Row", "integer", 10)]),
+    "budget": ("Budget data", [
+        DataColumn("project_id", "Project ID", width=12), DataColumn("program", "Program", width=22),
+        DataColumn("fiscal_period", "Fiscal Period", width=12), DataColumn("line_id", "Line ID", width=8),
+        DataColumn("category", "Category", width=12), DataColumn("cost_center", "Cost Center", width=11),
+        DataColumn("description", "Description", width=30), DataColumn("period", "Period", "date"),
+        DataColumn("currency", "Currency", width=9), DataColumn("budget", "Budget", "money"),
+        DataColumn("actual", "Actual", "money"), DataColumn("forecast", "Forecast", "money"),
+        DataColumn("source", "Source", width=30), DataColumn("sheet", "Source Sheet", width=10),
+        DataColumn("row", "Source Row", "integer", 10)]),
+    "risks": ("Risk data", [
+        DataColumn("project_id", "Project ID", width=12), DataColumn("risk_id", "Risk ID", width=9),
+        DataColumn("title", "Title", width=36), DataColumn("category", "Category", width=12),
+        DataColumn("owner", "Owner", width=16), DataColumn("raised", "Date Raised", "date"),
+        DataColumn("probability", "Probability", "integer", 10), DataColumn("impact", "Impact", "integer", 8),
+        DataColumn("score", "Score", "integer", 7), DataColumn("rating", "Rating", width=8),
+        DataColumn("response", "Response", width=10), DataColumn("mitigation", "Mitigation", width=30),
+        DataColumn("due_date", "Due Date", "date"), DataColumn("status", "Status", width=11),
+        DataColumn("source", "Source", width=30), DataColumn("sheet", "Source Sheet", width=10),
+        DataColumn("row", "Source Row", "integer", 10)]),
+}
+
+
+class DataSheetRefs:
+    """Where a data table landed: its sheet parts and row counts, to build ranges for formulas."""
+
+    def __init__(self, table: str, parts: list[tuple[str, int]]):
+        self.table = table
+        self.parts = parts  # (sheet name, number of data rows)
+        self.columns = {c.field: i + 1 for i, c in enumerate(DATA_SHEETS[table][1])}
+
+    def ranges(self, field_name: str) -> list[str]:
+        letter = column_letter(self.columns[field_name])
+        return [f"{quote_sheet(name)}!${letter}$2:${letter}${max(rows, 1) + 1}" for name, rows in self.parts]
+
+    def _criteria(self, criteria: tuple[tuple[str, str], ...], part: int) -> list[str]:
+        return [f"{self.ranges(name)[part]},{expression}" for name, expression in criteria]
+
+    def sumifs(self, value: str, *criteria: tuple[str, str]) -> str:
+        """SUMIFS over every part of the table, added up."""
+        return "+".join("SUMIFS(" + ",".join([values, *self._criteria(criteria, i)]) + ")"
+                        for i, values in enumerate(self.ranges(value)))
+
+    def countifs(self, *criteria: tuple[str, str]) -> str:
+        """COUNTIFS over every part of the table, added up."""
+        return "+".join("COUNTIFS(" + ",".join(self._criteria(criteria, i)) + ")" for i in range(len(self.parts)))
+
+    def maxifs(self, value: str, *criteria: tuple[str, str]) -> str:
+        """MAXIFS over every part of the table, the largest of them."""
+        parts = ["MAXIFS(" + ",".join([values, *self._criteria(criteria, i)]) + ")"
+                 for i, values in enumerate(self.ranges(value))]
+        return parts[0] if len(parts) == 1 else "MAX(" + ",".join(parts) + ")"
+
+
+def _cell_value(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NaT:
+        return None
+    if kind == "date":
+        if isinstance(value, (pd.Timestamp, dt.datetime)):
+            return date_to_serial(value.date())
+        if isinstance(value, dt.date):
+            return date_to_serial(value)
+        return None
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+class MasterWriter:
+    """Writes one master workbook; ``write_master`` is the entry point."""
+
+    def __init__(self, path: Path, content: MasterContent):
+        self.content = content
+        self.book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "use_future_functions": True,
+                                                    "strings_to_numbers": False, "strings_to_formulas": False,
+                                                    "strings_to_urls": False})
+        add = self.book.add_format
+        self.formats = {
+            "header": add({"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "text_wrap": True,
+                           "valign": "vcenter", "border": 1, "border_color": "#BFBFBF"}),
+            "title": add({"bold": True, "font_size": 14, "font_color": "#1F4E78"}),
+            "note": add({"italic": True, "font_color": "#595959"}),
+            "date": add({"num_format": "yyyy-mm-dd"}),
+            "money": add({"num_format": "#,##0.00;[Red]-#,##0.00"}),
+            "percent": add({"num_format": "0%"}),
+            "integer": add({"num_format": "0"}),
+            "rate": add({"num_format": "0.0000", "bg_color": "#FFF2CC", "border": 1}),
+            "total_label": add({"bold": True, "top": 1}),
+            "total_money": add({"bold": True, "top": 1, "num_format": "#,##0.00;[Red]-#,##0.00"}),
+            "total_int": add({"bold": True, "top": 1, "num_format": "0"}),
+            "total_pct": add({"bold": True, "top": 1, "num_format": "0%"}),
+            "comment": add({"bg_color": "#FFF2CC", "text_wrap": True}),
+            "green": add({"bg_color": "#C6EFCE"}), "amber": add({"bg_color": "#FFEB9C"}), "red": add({"bg_color": "#FFC7CE"}),
+            "text": None, "percent_ro": add({"num_format": "0%"}),
+        }
+        self.refs: dict[str, DataSheetRefs] = {}
+        self.fx_currencies = sorted(content.fx)
+
+    # ----------------------------------------------------------------- helpers
+    def _sheet(self, name: str) -> Worksheet:
+        return self.book.add_worksheet(name)
+
+    def _header(self, sheet: Worksheet, row: int, headers: Sequence[str], widths: Sequence[float] | None = None) -> None:
+        for col, header in enumerate(headers):
+            sheet.write_string(row, col, header, self.formats["header"])
+            if widths:
+                sheet.set_column(col, col, widths[col])
+
+    def _fx_range(self, column: str) -> str:
+        return f"FX!${column}$2:${column}${len(self.fx_currencies) + 1}"
+
+    # ------------------------------------------------------------- the sheets
+    def write(self, progress: Callable[[int], None] | None = None) -> None:
+        """Write every sheet in reading order: rollups first, then data, quality, history, FX."""
+        content = self.content
+        self.rollup = project_rollup(content.portfolio, content.fx)
+        names = ["Portfolio", "Programs", "Finance", "Risks", "Data quality", "History", "FX"]
+        sheets = {name: self._sheet(name) for name in names}
+        # Data sheets go after the rollups; their refs are needed by the rollup formulas, so plan them first.
+        data_plan = {}
+        for table in DATA_SHEETS:
+            frame = content.portfolio.projects if table == "projects" else content.portfolio.tables[table]
+            sheet_name = DATA_SHEETS[table][0]
+            rows = len(frame)
+            per_sheet = max(1, content.max_rows - 1)
+            count = max(1, math.ceil(rows / per_sheet))
+            parts = [(sheet_name if i == 0 else f"{sheet_name} ({i + 1})", min(per_sheet, rows - i * per_sheet))
+                     for i in range(count)]
+            self.refs[table] = DataSheetRefs(table, parts)
+            data_plan[table] = (frame, parts, [self._sheet(name) for name, _ in parts])
+        if content.archived_comments:
+            self._write_archive(self._sheet(ARCHIVE_SHEET))
+        self._write_fx(sheets["FX"])
+        self._write_portfolio(sheets["Portfolio"])
+        self._write_programs(sheets["Programs"])
+        self._write_finance(sheets["Finance"])
+        self._write_risks(sheets["Risks"])
+        self._write_quality(sheets["Data quality"])
+        self._write_history(sheets["History"])
+        for table, (frame, parts, part_sheets) in data_plan.items():
+            self._write_data(table, frame, parts, part_sheets, progress)
+        sheets["Portfolio"].activate()
+
+    def _write_fx(self, sheet: Worksheet) -> None:
+        content = self.content
+        self._header(sheet, 0, ["Currency", f"{content.reporting_currency} per unit", "Note"], [10, 16, 70])
+        for row, currency in enumerate(self.fx_currencies, start=1):
+            sheet.write_string(row, 0, currency)
+            sheet.write_number(row, 1, content.fx[currency], self.formats["rate"])
+        sheet.write_string(1, 2, "Change a rate here and every converted total in the workbook follows.", self.formats["note"])
+        sheet.write_string(2, 2, "Rates come from portfolio.toml [fx]; the next sync writes them again from there.",
+                           self.formats["note"])
+        sheet.freeze_panes(1, 0)
+
+    def _fx_rate_formula(self, currency_cell: str) -> str:
+        return f"INDEX({self._fx_range('B')},MATCH({currency_cell},{self._fx_range('A')},0))"
+
+    PORTFOLIO_COLUMNS: tuple[tuple[str, str, float], ...] = (
+        ("Project ID", "text", 12), ("Project Name", "text", 30), ("Program", "text", 22), ("Project Manager", "text", 18),
+        ("Status", "text", 12), ("RAG", "text", 7), ("Start", "date", 11), ("Finish", "date", 11), ("Currency", "text", 9),
+        ("FX Rate", "rate", 9), ("% Complete", "percent", 10), ("Approved Budget", "money", 15), ("Budget", "money", 15),
+        ("Actuals", "money", 15), ("Forecast", "money", 15), ("EAC", "money", 15), ("Variance", "money", 15),
+        ("Variance %", "percent", 10), ("Open Risks", "integer", 8), ("High Risks", "integer", 8),
+        ("Highest Risk Score", "integer", 9), ("Data Status", "text", 14), ("Last Good Sync", "text", 20),
+    )
+
+    def _write_portfolio(self, sheet: Worksheet) -> None:
+        content, fmt = self.content, self.formats
+        projects = content.portfolio.projects.reset_index(drop=True)
+        rollup = self.rollup
+        headers = [c[0] for c in self.PORTFOLIO_COLUMNS] + content.comment_headers
+        widths = [c[2] for c in self.PORTFOLIO_COLUMNS] + [40] * len(content.comment_headers)
+        self._header(sheet, 0, headers, widths)
+        sheet.set_row(0, 30)
+        tasks, budget, risks, project_data = (self.refs[t] for t in ("tasks", "budget", "risks", "projects"))
+        ccy = self.content.reporting_currency
+        sheet.write_comment(0, 12, f"SUMIFS over Budget data, converted to {ccy} with the FX sheet's rate.")
+        for index, project in projects.iterrows():
+            r = index + 1
+            n = r + 1  # 1-based row number
+            pid = project["project_id"]
+            figures = rollup.loc[pid]
+            key = f"$A{n}"
+            values = [pid, project["project_name"], project["program"], project["project_manager"], project["status"],
+                      project["rag"]]
+            for col, value in enumerate(values):
+                sheet.write(r, col, _cell_value(value, "text"))
+            for col, name in ((6, "start_date"), (7, "finish_date")):
+                serial = _cell_value(project[name], "date")
+                if serial is not None:
+                    sheet.write_number(r, col, serial, fmt["date"])
+            sheet.write(r, 8, _cell_value(project["currency"], "text"))
+            rate = figures["fx_rate"]
+            sheet.write_formula(r, 9, self._fx_rate_formula(f"$I{n}"), fmt["rate"], _num(rate))
+            pct = figures["percent_complete"]
+            counted = tasks.countifs(("project_id", key), ("percent_complete", '"<>"'))
+            pct_formula = f'IF(({counted})=0,"",({tasks.sumifs("percent_complete", ("project_id", key))})/({counted}))'
+            sheet.write_formula(r, 10, pct_formula, fmt["percent"], "" if pd.isna(pct) else float(pct))
+            approved_range, id_range = project_data.ranges("approved_budget")[0], project_data.ranges("project_id")[0]
+            approved = f"INDEX({approved_range},MATCH({key},{id_range},0))*$J{n}"
+            sheet.write_formula(r, 11, approved, fmt["money"], _num(figures["approved_budget"]))
+            for col, name in ((12, "budget"), (13, "actual"), (14, "forecast")):
+                sheet.write_formula(r, col, f"({budget.sumifs(name, ('project_id', key))})*$J{n}", fmt["money"],
+                                    _num(figures[name]))
+            sheet.write_formula(r, 15, f"N{n}+O{n}", fmt["money"], _num(figures["eac"]))
+            sheet.write_formula(r, 16, f"M{n}-P{n}", fmt["money"], _num(figures["variance"]))
+            variance_pct = figures["variance_pct"]
+            sheet.write_formula(r, 17, f'IF(M{n}=0,"",Q{n}/M{n})', fmt["percent"],
+                                "" if pd.isna(variance_pct) else float(variance_pct))
+            open_criteria = (("project_id", key), ("status", '"<>Closed"'))
+            sheet.write_formula(r, 18, risks.countifs(*open_criteria), fmt["integer"], int(figures["open_risks"]))
+            sheet.write_formula(r, 19, risks.countifs(*open_criteria, ("rating", '"High"')), fmt["integer"],
+                                int(figures["high_risks"]))
+            sheet.write_formula(r, 20, risks.maxifs("score", *open_criteria), fmt["integer"], _num(figures["max_score"]))
+            sheet.write(r, 21, _cell_value(project.get("data_status"), "text"))
+            sheet.write(r, 22, _cell_value(project.get("last_good_sync"), "text"))
+            for offset, header in enumerate(content.comment_headers):
+                value = content.comments.get(pid, {}).get(header)
+                if value not in (None, ""):
+                    sheet.write(r, len(self.PORTFOLIO_COLUMNS) + offset, value, fmt["comment"])
+        total = len(projects) + 1
+        last = total  # last data row (1-based) is `total`
+        sheet.write_string(total, 0, "Total", fmt["total_label"])
+        for col, kind in ((11, "money"), (12, "money"), (13, "money"), (14, "money"), (15, "money"), (16, "money"),
+                          (18, "int"), (19, "int")):
+            letter = column_letter(col + 1)
+            cached = float(sum(_num(v) for v in rollup[_PORTFOLIO_FIELDS[col]])) if len(rollup) else 0.0
+            sheet.write_formula(total, col, f"SUM({letter}2:{letter}{last})", fmt[f"total_{kind}"],
+                                int(cached) if kind == "int" else cached)
+        budget_total = float(rollup["budget"].sum()) if len(rollup) else 0.0
+        variance_total = float(rollup["variance"].sum()) if len(rollup) else 0.0
+        sheet.write_formula(total, 17, f'IF(M{total + 1}=0,"",Q{total + 1}/M{total + 1})', fmt["total_pct"],
+                            "" if budget_total == 0 else variance_total / budget_total)
+        sheet.freeze_panes(1, 2)
+        sheet.autofilter(0, 0, max(total - 1, 1), len(headers) - 1)
+        rag = f"F2:F{max(last, 2)}"
+        for word, style in (("Green", "green"), ("Amber", "amber"), ("Red", "red")):
+            sheet.conditional_format(rag, {"type": "cell", "criteria": "==", "value": f'"{word}"', "format": fmt[style]})
+
+    def _write_programs(self, sheet: Worksheet) -> None:
+        fmt = self.formats
+        programs = program_rollup(self.content.portfolio.projects, self.rollup)
+        headers = ["Program", "Projects", "Budget", "Actuals", "Forecast", "EAC", "Variance", "Variance %", "Open Risks",
+                   "High Risks"]
+        self._header(sheet, 0, headers, [26, 9, 16, 16, 16, 16, 16, 10, 10, 10])
+        count = len(self.content.portfolio.projects)
+        span = f"${max(count, 1) + 1}"
+
+        def portfolio_range(letter: str) -> str:
+            return f"Portfolio!${letter}$2:${letter}{span}"
+
+        for r, (program, figures) in enumerate(programs.iterrows(), start=1):
+            n = r + 1
+            sheet.write_string(r, 0, str(program))
+            sheet.write_formula(r, 1, f"COUNTIFS({portfolio_range('C')},$A{n})", fmt["integer"], int(figures["projects"]))
+            for col, (letter, name) in enumerate((("M", "budget"), ("N", "actual"), ("O", "forecast"), ("P", "eac"),
+                                                  ("Q", "variance")), start=2):
+                sheet.write_formula(r, col, f"SUMIFS({portfolio_range(letter)},{portfolio_range('C')},$A{n})", fmt["money"],
+                                    _num(figures[name]))
+            sheet.write_formula(r, 7, f'IF(C{n}=0,"",G{n}/C{n})', fmt["percent"],
+                                "" if pd.isna(figures["variance_pct"]) else float(figures["variance_pct"]))
+            for col, (letter, name) in ((8, ("S", "open_risks")), (9, ("T", "high_risks"))):
+                sheet.write_formula(r, col, f"SUMIFS({portfolio_range(letter)},{portfolio_range('C')},$A{n})", fmt["integer"],
+                                    int(figures[name]))
+        rows = len(programs)
+        if rows:
+            chart = self.book.add_chart({"type": "column"})
+            for col, colour in ((2, "#1F4E78"), (5, "#ED7D31")):
+                chart.add_series({"name": ["Programs", 0, col], "categories": ["Programs", 1, 0, rows, 0],
+                                  "values": ["Programs", 1, col, rows, col], "fill": {"color": colour}})
+            chart.set_title({"name": f"Budget vs EAC by program ({self.content.reporting_currency})"})
+            chart.set_size({"width": 720, "height": 360})
+            sheet.insert_chart(rows + 3, 0, chart)
+        sheet.freeze_panes(1, 1)
+
+    def _write_finance(self, sheet: Worksheet) -> None:
+        fmt, content = self.formats, self.content
+        budget = self.refs["budget"]
+        sheet.write_string(0, 0, f"{content.name}: budget, actuals and forecast in {content.reporting_currency}", fmt["title"])
+        sheet.write_string(1, 0, "Each figure adds every currency's SUMIFS over Budget data times that currency's rate on the FX "
+                                 "sheet.", fmt["note"])
+        sheet.set_column(0, 0, 26)
+        sheet.set_column(1, 5, 16)
+        row = 3
+        for field_name, title in (("program", "Program"), ("cost_center", "Cost Center"), ("category", "Category"),
+                                  ("fiscal_period", "Fiscal Period")):
+            figures = group_rollup(content.portfolio, content.fx, field_name)
+            self._header(sheet, row, [title, "Budget", "Actual", "Forecast", "EAC", "Variance"])
+            first = row + 2
+            for key, values in figures.iterrows():
+                row += 1
+                n = row + 1
+                sheet.write_string(row, 0, str(key))
+                for col, name in enumerate(("budget", "actual", "forecast"), start=1):
+                    # SUMIFS with the FX sheet's currency list as criterion gives one total per currency;
+                    # SUMPRODUCT multiplies each by its rate and adds them up.
+                    by_currency = budget.sumifs(name, (field_name, f"$A{n}"), ("currency", self._fx_range("A")))
+                    formula = f"SUMPRODUCT({by_currency},{self._fx_range('B')})"
+                    sheet.write_formula(row, col, formula, fmt["money"], _num(values[name]))
+                sheet.write_formula(row, 4, f"C{n}+D{n}", fmt["money"], _num(values["eac"]))
+                sheet.write_formula(row, 5, f"B{n}-E{n}", fmt["money"], _num(values["variance"]))
+            row += 1
+            sheet.write_string(row, 0, "Total", fmt["total_label"])
+            for col in range(1, 6):
+                letter = column_letter(col + 1)
+                name = ("budget", "actual", "forecast", "eac", "variance")[col - 1]
+                sheet.write_formula(row, col, f"SUM({letter}{first}:{letter}{row})", fmt["total_money"],
+                                    float(figures[name].sum()) if len(figures) else 0.0)
+            row += 3
+
+    def _write_risks(self, sheet: Worksheet) -> None:
+        fmt = self.formats
+        risks = self.refs["risks"]
+        counts = heat_map(self.content.portfolio)
+        sheet.write_string(0, 0, "Open risks by probability and impact", fmt["title"])
+        sheet.write_string(2, 0, "Impact \\ Probability", fmt["header"])
+        sheet.set_column(0, 0, 20)
+        sheet.set_column(1, 5, 9)
+        zone = {}
+        for name, colour in (("green", "#C6EFCE"), ("amber", "#FFEB9C"), ("red", "#FFC7CE")):
+            zone[name] = self.book.add_format({"bg_color": colour, "align": "center", "border": 1, "bold": True})
+        for p in range(1, 6):
+            sheet.write_number(2, p, p, fmt["header"])
+        for r, impact in enumerate(range(5, 0, -1), start=3):
+            sheet.write_number(r, 0, impact, fmt["header"])
+            for p in range(1, 6):
+                score = p * impact
+                style = "red" if score >= RISK_HIGH_FROM else ("amber" if score >= RISK_MEDIUM_FROM else "green")
+                formula = risks.countifs(("probability", str(p)), ("impact", str(impact)), ("status", '"<>Closed"'))
+                sheet.write_formula(r, p, formula, zone[style], counts[(p, impact)])
+        sheet.write_string(9, 0, "Top open risks (as of this sync; the heat map above is live)", fmt["title"])
+        headers = ["Project ID", "Risk ID", "Title", "Probability", "Impact", "Score", "Rating", "Owner", "Due Date", "Source"]
+        self._header(sheet, 10, headers)
+        sheet.set_column(2, 2, 40)
+        frame = self.content.portfolio.tables["risks"]
+        top = frame[frame["status"] != "Closed"].sort_values(["score", "project_id", "risk_id"], ascending=[False, True, True])
+        for r, (_, risk) in enumerate(top.head(15).iterrows(), start=11):
+            for col, name in enumerate(("project_id", "risk_id", "title", "probability", "impact", "score", "rating", "owner")):
+                sheet.write(r, col, _cell_value(risk[name], "text"))
+            serial = _cell_value(risk["due_date"], "date")
+            if serial is not None:
+                sheet.write_number(r, 8, serial, fmt["date"])
+            sheet.write(r, 9, f"{risk['source']} {risk['sheet']}!{int(risk['row'])}")
+
+    def _write_quality(self, sheet: Worksheet) -> None:
+        headers = ["Source", "Kind", "Project ID", "Status", "Errors", "Warnings", "First Findings", "Last Checked",
+                   "Last Good Sync"]
+        self._header(sheet, 0, headers, [36, 12, 12, 18, 8, 9, 90, 20, 20])
+        order = {"unreadable": 0, "invalid": 1, "never valid": 1, "missing": 2, "conflict": 3, "ok": 9}
+        rows = sorted(self.content.sources, key=lambda s: (order.get(s.status.split()[0], 5), s.label))
+        wrap = self.book.add_format({"text_wrap": True, "valign": "top"})
+        for r, source in enumerate(rows, start=1):
+            values = [source.label, source.kind, source.project_id, source.status, source.errors, source.warnings]
+            for col, value in enumerate(values):
+                sheet.write(r, col, value)
+            sheet.write(r, 6, source.first_findings, wrap)
+            sheet.write(r, 7, source.last_checked)
+            sheet.write(r, 8, source.last_good_sync or "never")
+        fmt = self.formats
+        span = f"D2:D{max(len(rows), 1) + 1}"
+        sheet.conditional_format(span, {"type": "text", "criteria": "begins with", "value": "ok", "format": fmt["green"]})
+        sheet.conditional_format(span, {"type": "text", "criteria": "not containing", "value": "ok", "format": fmt["red"]})
+        sheet.freeze_panes(1, 1)
+        sheet.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
+
+    def _write_history(self, sheet: Worksheet) -> None:
+        headers = ["Synced At", "Projects", "Sources OK", "Sources Stale", "Sources Failed", "Budget", "Actuals", "EAC",
+                   "Variance", "Open Risks", "High Risks"]
+        keys = ["projects", "sources_ok", "sources_stale", "sources_failed", "budget", "actual", "eac", "variance",
+                "open_risks", "high_risks"]
+        self._header(sheet, 0, headers, [20] + [12] * 4 + [16] * 4 + [10, 10])
+        for r, (synced_at, figures) in enumerate(self.content.history, start=1):
+            sheet.write_string(r, 0, synced_at)
+            for col, key in enumerate(keys, start=1):
+                value = figures.get(key)
+                if value is not None:
+                    sheet.write_number(r, col, value, self.formats["money"] if col >= 5 and col <= 8 else None)
+        rows = len(self.content.history)
+        if rows >= 2:
+            chart = self.book.add_chart({"type": "line"})
+            for col in (5, 7):
+                chart.add_series({"name": ["History", 0, col], "categories": ["History", 1, 0, rows, 0],
+                                  "values": ["History", 1, col, rows, col]})
+            chart.set_title({"name": "Budget and EAC over time"})
+            sheet.insert_chart(rows + 2, 0, chart)
+        sheet.freeze_panes(1, 1)
+
+    def _write_archive(self, sheet: Worksheet) -> None:
+        self._header(sheet, 0, ["Project ID", "Column", "Comment", "Archived At"], [12, 20, 70, 20])
+        sheet.write_string(0, 5, "Comments on projects that are no longer in the portfolio are kept here.", self.formats["note"])
+        for r, row in enumerate(self.content.archived_comments, start=1):
+            for col, value in enumerate(row):
+                sheet.write_string(r, col, str(value))
+
+    def _write_data(self, table: str, frame: pd.DataFrame, parts: list[tuple[str, int]], sheets: list[Worksheet],
+                    progress: Callable[[int], None] | None) -> None:
+        columns = DATA_SHEETS[table][1]
+        headers = [c.header for c in columns]
+        widths = [c.width for c in columns]
+        kinds = [c.kind for c in columns]
+        present = [c.field for c in columns if c.field in frame.columns]
+        data = frame.reindex(columns=[c.field for c in columns])
+        # Column-wise conversion: dates to serials, NaN to None, numpy scalars to Python (fast, once per column).
+        converted = []
+        for column in columns:
+            series = data[column.field] if column.field in present else pd.Series([None] * len(data))
+            if column.kind == "date":
+                values = [None if pd.isna(v) else date_to_serial(v.date()) for v in pd.to_datetime(series, errors="coerce")]
+            else:
+                values = [None if (v is None or (isinstance(v, float) and math.isnan(v))) else
+                          (v.item() if hasattr(v, "item") else v) for v in series.astype(object)]
+            converted.append(values)
+        rows = list(zip(*converted, strict=True)) if converted and len(data) else []
+        offset = 0
+        for (_, count), sheet in zip(parts, sheets, strict=True):
+            self._header(sheet, 0, headers)
+            for col, (width, kind) in enumerate(zip(widths, kinds, strict=True)):
+                sheet.set_column(col, col, width, self.formats.get(kind) if kind != "text" else None)
+            write_row = sheet.write_row
+            for r in range(count):
+                write_row(r + 1, 0, rows[offset + r])
+            offset += count
+            sheet.freeze_panes(1, 2)
+            sheet.autofilter(0, 0, max(count, 1), len(headers) - 1)
+            if progress:
+                progress(count)
+
+    def close(self) -> None:
+        self.book.close()
+
+
+_PORTFOLIO_FIELDS = {11: "approved_budget", 12: "budget", 13: "actual", 14: "forecast", 15: "eac", 16: "variance",
+                     18: "open_risks", 19: "high_risks"}
+
+
+def _num(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return 0.0 if math.isnan(number) else number
+
+
+def write_master(path: Path, content: MasterContent, *, progress: Callable[[int], None] | None = None) -> None:
+    """Write the master to a temporary file beside ``path`` and rename it into place.
+
+    Raises OSError when the master cannot be replaced (open in Excel on Windows, read-only folder);
+    the previous master is then untouched and the temporary file removed.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx.tmp", dir=path.parent)
+    os.close(handle)
+    temp = Path(temp_name)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temp, 0o666 & ~umask)  # mkstemp makes it private; the master is meant to be shared
+    try:
+        writer = MasterWriter(temp, content)
+        writer.write(progress)
+        writer.close()
+        with open(temp, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
