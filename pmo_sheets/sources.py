@@ -1,4 +1,4 @@
-"""Name a source, get a grid: paths and globs of .xlsx files (Google Sheets join in their own module)."""
+"""Name a source, get a grid: paths and globs of .xlsx files, or a Google Sheet URL or ID."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pmo_sheets.grid import Grid, SourceError
 from pmo_sheets.readers.excel import read_excel
+from pmo_sheets.readers.google_refs import is_google_sheet
 from pmo_sheets.validate import WorkbookReport, failed_report, validate_grid
 
 _GLOB_CHARS = set("*?[")
@@ -20,7 +21,9 @@ def expand_sources(sources: list[str]) -> list[str]:
     """Paths as given, globs expanded (sorted); a glob that matches nothing is a usage error."""
     expanded: list[str] = []
     for source in sources:
-        if _GLOB_CHARS & set(source):
+        if is_google_sheet(source):
+            expanded.append(source)  # a URL's '?' is not a glob
+        elif _GLOB_CHARS & set(source):
             matches = sorted(glob.glob(source, recursive=True))
             if not matches:
                 raise UsageError(f"no files match {source}")
@@ -31,7 +34,19 @@ def expand_sources(sources: list[str]) -> list[str]:
 
 
 def read_source(source: str) -> Grid:
-    """The grid of one source; raises :class:`SourceError` when it cannot be read."""
+    """The grid of one source; raises :class:`SourceError` when it cannot be read.
+
+    A Google Sheet URL or ID is read with the ``PMO_GOOGLE_*`` environment settings (``pmo validate``
+    has no configuration file); gspread is imported only then.
+    """
+    if is_google_sheet(source):
+        from pmo_sheets.readers.gsheets import GoogleSheets
+
+        try:
+            google = GoogleSheets({})
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        return google.read_reference(source)
     return read_excel(Path(source))
 
 
