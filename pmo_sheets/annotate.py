@@ -10,6 +10,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.hyperlink import Hyperlink
 
 from pmo_sheets.cells import quote_sheet
 from pmo_sheets.findings import ERROR, RULES
@@ -55,7 +56,9 @@ def annotate(report: WorkbookReport, directory: Path) -> Path:
         item = report.findings[row_number - 2]
         if item.sheet and item.cell and item.sheet in workbook.sheetnames:
             link = issues.cell(row_number, 2)
-            link.hyperlink = f"#{quote_sheet(item.sheet)}!{item.cell}"
+            # an internal link (location, no relationship): "#Tasks!E12" as a target would be saved as an
+            # external link that LibreOffice resolves to the file's old name, breaking once the copy moves
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"{quote_sheet(item.sheet)}!{item.cell}")
             link.font = Font(color="0563C1", underline="single")
         fill = ERROR_FILL if item.severity == ERROR else WARNING_FILL
         issues.cell(row_number, 1).fill = PatternFill("solid", fgColor=fill)
@@ -66,6 +69,3 @@ def annotate(report: WorkbookReport, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     workbook.save(target)
     return target
-
-
-

@@ -259,3 +259,179 @@ def test_every_workbook_rule_is_planted_somewhere() -> None:
     # Google Sheets failures, and the fallback for a schema keyword that no current schema uses
     not_from_a_workbook = {"source-unreachable", "source-forbidden", "source-not-found", "schema-violation"}
     assert set(RULES) - not_from_a_workbook == planted
+
+
+# --- a reordered column is read by its header, never by its position ---------------------------------------------
+
+
+def reorder(sheet_name: str, titles: list[str]) -> Edit:
+    """Move a sheet's columns (header and every cell below, with its format) into the order of ``titles``."""
+    def edit(workbook: Workbook) -> None:
+        sheet = workbook[sheet_name]
+        headers = [c.value for c in sheet[1]]
+        order = [headers.index(title) for title in titles]
+        for row in sheet.iter_rows(min_row=1, max_row=sheet.max_row, max_col=len(headers)):
+            cells = [(c.value, c.number_format) for c in row]
+            for new, old in enumerate(order):
+                row[new].value, row[new].number_format = cells[old]
+    return edit
+
+
+def reversed_tasks(workbook: Workbook) -> None:
+    titles = [c.value for c in workbook["Tasks"][1]]
+    reorder("Tasks", titles[::-1])(workbook)
+
+
+def reversed_project_form(workbook: Workbook) -> None:
+    sheet = workbook["Project"]
+    lines = [[(c.value, c.number_format) for c in row] for row in sheet.iter_rows(min_row=1, max_row=14, max_col=3)]
+    for row, cells in zip(sheet.iter_rows(min_row=1, max_row=14, max_col=3), lines[::-1], strict=True):
+        for target, (value, number_format) in zip(row, cells, strict=True):
+            target.value, target.number_format = value, number_format
+
+
+def test_reordered_columns_are_read_into_the_right_fields(tmp_path: Path) -> None:
+    straight = report_of(write(tmp_path / "straight.xlsx", kind="plan"))
+
+    def reorder_both(workbook: Workbook) -> None:
+        reversed_tasks(workbook)
+        reversed_project_form(workbook)
+
+    shuffled = report_of(write(tmp_path / "shuffled.xlsx", kind="plan", edit=reorder_both))
+
+    assert located(shuffled.findings) == []
+    assert shuffled.tables["tasks"].positions["task_id"] == 14
+    assert shuffled.tables["project"].positions["project_id"] == 14
+    for table in ("project", "tasks"):
+        assert [row.values for row in shuffled.tables[table].rows] == [row.values for row in straight.tables[table].rows]
+
+
+def test_a_mistake_in_a_reordered_column_points_at_where_the_column_now_is(tmp_path: Path) -> None:
+    sample = small_sample()
+    tasks(sample)[6]["percent_complete"] = "half"  # % Complete: column H, now G
+    tasks(sample)[3]["finish"] = tasks(sample)[3]["start"] - dt.timedelta(days=2)  # Finish: column E, now J
+    sample.project["pm_email"] = "nobody"  # PM E-mail: row 6, now row 9
+
+    def reorder_both(workbook: Workbook) -> None:
+        reversed_tasks(workbook)
+        reversed_project_form(workbook)
+
+    path = write(tmp_path / "shuffled.xlsx", sample, "plan", reorder_both)
+
+    assert found(path) == [("email-invalid", "Project", "B9"), ("finish-before-start", "Tasks", "J5"),
+                           ("type-invalid", "Tasks", "G8")]
+
+
+def test_swapped_start_and_finish_headers_swap_the_dates_not_shift_them(tmp_path: Path) -> None:
+    """Columns that trade places with their headers keep their meaning: no finish-before-start appears."""
+    def swap(workbook: Workbook) -> None:
+        titles = [c.value for c in workbook["Tasks"][1]]
+        titles[3], titles[4] = titles[4], titles[3]
+        reorder("Tasks", titles)(workbook)
+
+    report = report_of(write(tmp_path / "swapped.xlsx", kind="plan", edit=swap))
+
+    assert located(report.findings) == []
+    first = report.tables["tasks"].rows[0].values
+    assert first["start"] < first["finish"]
+    assert report.tables["tasks"].cell(report.tables["tasks"].rows[0], "start") == "E2"
+
+
+# --- what people really type is accepted -------------------------------------------------------------------------
+
+
+def typed(sheet: str, ref: str, value: Any, number_format: str | None = None) -> Edit:
+    def edit(workbook: Workbook) -> None:
+        target = workbook[sheet][ref]
+        target.value = value
+        if number_format is not None:
+            target.number_format = number_format
+    return edit
+
+
+def both(*edits: Edit) -> Edit:
+    def edit(workbook: Workbook) -> None:
+        for each in edits:
+            each(workbook)
+    return edit
+
+
+def insert_blank_task_row(workbook: Workbook) -> None:
+    workbook["Tasks"].move_range("A7:K13", rows=1)  # row 7 is now blank, tasks 6.. moved down one row
+
+
+def add_totals_row(workbook: Workbook) -> None:
+    sheet = workbook["Budget"]
+    sheet["A8"] = "Total"
+    sheet["G8"] = sum(sheet.cell(row, 7).value for row in range(2, 8))
+    sheet["H8"] = sum(sheet.cell(row, 8).value for row in range(2, 8))
+
+
+SAMPLE = small_sample()
+T = SAMPLE.tables["tasks"]
+# (id, kind, edit, table, row index, field, value read)
+TOLERATED: list[tuple[str, str, Edit, str, int, str, Any]] = [
+    ("date-as-serial", "plan", typed("Tasks", "D2", (T[0]["start"] - dt.date(1899, 12, 30)).days, "General"),
+     "tasks", 0, "start", T[0]["start"].isoformat()),
+    ("date-as-iso-text", "plan", typed("Tasks", "D3", T[1]["start"].isoformat(), "@"),
+     "tasks", 1, "start", T[1]["start"].isoformat()),
+    ("date-as-day-month-year", "plan", typed("Tasks", "E4", T[2]["finish"].strftime("%d/%m/%Y"), "@"),
+     "tasks", 2, "finish", T[2]["finish"].isoformat()),
+    ("date-as-words", "plan", typed("Tasks", "E5", T[3]["finish"].strftime("%d %b %Y"), "@"),
+     "tasks", 3, "finish", T[3]["finish"].isoformat()),
+    ("date-with-time", "plan", typed("Tasks", "F6", dt.datetime.combine(T[4]["baseline_start"], dt.time(9, 30))),
+     "tasks", 4, "baseline_start", T[4]["baseline_start"].isoformat()),
+    ("percent-as-text", "plan", both(typed("Tasks", "H6", "50%"), typed("Tasks", "I6", "In Progress")),
+     "tasks", 4, "percent_complete", 0.5),
+    ("percent-as-fraction", "plan", both(typed("Tasks", "H6", 0.5), typed("Tasks", "I6", "In Progress")),
+     "tasks", 4, "percent_complete", 0.5),
+    ("money-with-symbol-and-separators", "budget", typed("Budget", "G2", "$1,200.50"), "budget", 0, "budget", 1200.5),
+    ("money-with-currency-code", "budget", typed("Budget", "G2", "1 200.50 USD"), "budget", 0, "budget", 1200.5),
+    ("stray-spaces-in-a-list-value", "plan", typed("Tasks", "I3", f"  {T[1]['status']}  "),
+     "tasks", 1, "status", T[1]["status"]),
+    ("list-value-in-another-case", "plan", typed("Tasks", "J11", "yes"), "tasks", 9, "milestone", "Yes"),
+    ("stray-spaces-in-text", "plan", typed("Tasks", "C2", "  Ana Silva "), "tasks", 0, "owner", "Ana Silva"),
+    ("stray-spaces-in-an-id", "plan", typed("Tasks", "A13", " 2.2 "), "tasks", 11, "task_id", "2.2"),
+    ("header-in-another-case", "plan", both(typed("Tasks", "B1", "TASK NAME"), typed("Tasks", "H1", "% complete ")),
+     "tasks", 0, "task_name", "Deliverable 1"),
+    ("header-with-stray-spaces", "plan", typed("Tasks", "A1", "  Task  ID "), "tasks", 0, "task_id", "1.1"),
+    ("blank-row", "plan", insert_blank_task_row, "tasks", 5, "task_id", "1.6"),
+    ("totals-row", "budget", add_totals_row, "budget", 5, "line_id", "L02"),
+]
+
+
+@pytest.mark.parametrize(("kind", "edit", "table", "index", "name", "value"), [t[1:] for t in TOLERATED],
+                         ids=[t[0] for t in TOLERATED])
+def test_what_people_really_type_is_read_without_findings(tmp_path: Path, kind: str, edit: Edit, table: str,
+                                                          index: int, name: str, value: Any) -> None:
+    report = report_of(write(tmp_path / "typed.xlsx", small_sample(), kind, edit))
+
+    assert located(report.findings) == []
+    assert report.tables[table].rows[index].values[name] == value
+
+
+def test_rows_after_a_blank_row_keep_their_own_cell_references(tmp_path: Path) -> None:
+    sample = small_sample()
+    tasks(sample)[6]["percent_complete"] = "half"  # sheet row 8, moved to row 9 by the blank row
+
+    report = report_of(write(tmp_path / "blank.xlsx", sample, "plan", insert_blank_task_row))
+
+    assert located(report.findings) == [("type-invalid", "Tasks", "H9")]
+    assert len(report.tables["tasks"].rows) == 12
+
+
+def test_a_totals_row_is_not_a_budget_line(tmp_path: Path) -> None:
+    report = report_of(write(tmp_path / "totals.xlsx", kind="budget", edit=add_totals_row))
+
+    assert [row.number for row in report.tables["budget"].rows] == [2, 3, 4, 5, 6, 7]
+
+
+def test_day_first_dates_are_read_as_day_month(tmp_path: Path) -> None:
+    sample = small_sample()
+    tasks(sample)[0]["baseline_finish"] = "03/04/2026"  # 3 April (the default); 4 March with --month-first
+    path = write(tmp_path / "ambiguous.xlsx", sample, "plan")
+
+    from pmo_sheets.sources import validate_source
+
+    assert validate_source(str(path)).tables["tasks"].rows[0].values["baseline_finish"] == "2026-04-03"
+    assert validate_source(str(path), day_first=False).tables["tasks"].rows[0].values["baseline_finish"] == "2026-03-04"
