@@ -114,6 +114,33 @@ def validate(
 
 
 @app.command()
+def sync(
+    config: Annotated[Path, typer.Option("--config", "-c", help="portfolio.toml")],
+    full: Annotated[bool, typer.Option("--full", help="read every source again, changed or not")] = False,
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json")] = OutputFormat.text,
+) -> None:
+    """Consolidate every source into the master portfolio workbook.
+
+    Example: pmo sync --config portfolio.toml
+    """
+    from pmo_sheets.config import load_config
+    from pmo_sheets.summary import sync_with_progress, text_summary
+
+    try:
+        settings = load_config(config)
+        result = sync_with_progress(settings, full=full, show=output_format is OutputFormat.text)
+    except UsageError as exc:
+        _fail_usage(str(exc))
+    if output_format is OutputFormat.json:
+        import json
+
+        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(text_summary(result))
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
 def rules() -> None:
     """Print the catalogue of rule codes as Markdown (docs/rules.md is this output)."""
     typer.echo(catalogue_markdown(), nl=False)

@@ -34,6 +34,10 @@ CREATE TABLE IF NOT EXISTS history (
     synced_at TEXT PRIMARY KEY,
     figures TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT
+);
 CREATE TABLE IF NOT EXISTS comments (
     project_id TEXT NOT NULL,
     header TEXT NOT NULL,
@@ -137,6 +141,13 @@ class StateStore:
 
     def add_history(self, synced_at: str, figures: dict[str, Any]) -> None:
         self.db.execute("INSERT OR REPLACE INTO history VALUES (?, ?)", (synced_at, json.dumps(figures)))
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def comments(self) -> dict[str, dict[str, str]]:
         """Finance's comments: project ID -> header -> text."""

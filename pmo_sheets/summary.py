@@ -1,0 +1,66 @@
+"""What ``pmo sync`` shows a coordinator: a progress bar while reading, one screen of summary after."""
+
+from __future__ import annotations
+
+import sys
+
+from pmo_sheets.config import PortfolioConfig
+from pmo_sheets.sync import SyncResult, run_sync
+
+
+def sync_with_progress(config: PortfolioConfig, *, full: bool = False, show: bool = True) -> SyncResult:
+    """Run a sync with a rich progress bar on a terminal (and none when piped or in tests)."""
+    if not (show and sys.stderr.isatty()):
+        return run_sync(config, full=full)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("[bold]reading sources"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  transient=True) as bar:
+        task = bar.add_task("read", total=None)
+
+        def progress(_: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return run_sync(config, full=full, progress=progress)
+
+
+def _money(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def text_summary(result: SyncResult) -> str:
+    """One screen: what was read, what failed and why, and the portfolio's headline figures."""
+    config, counts, figures = result.config, result.counts, result.figures
+    lines = []
+    if result.error:
+        lines.append(f"pmo sync: {result.error}")
+    elif result.written:
+        lines.append(f"{config.name}: master written to {config.master} in {result.seconds:.1f} s")
+    else:
+        lines.append(f"{config.name}: nothing changed since the last sync; {config.master} is up to date "
+                     f"({result.seconds:.1f} s)")
+    lines.append("sources: " + ", ".join(f"{counts[k]} {k}" for k in ("read", "unchanged", "invalid", "unreadable",
+                                                                         "missing", "conflict")))
+    if figures:
+        ccy = config.reporting_currency
+        lines.append(f"projects: {figures['projects']}; budget {_money(figures['budget'])} {ccy}, actuals "
+                     f"{_money(figures['actual'])} {ccy}, EAC {_money(figures['eac'])} {ccy}, variance "
+                     f"{_money(figures['variance'])} {ccy}; open risks {figures['open_risks']} ({figures['high_risks']} high)")
+    problems = [o for o in result.outcomes if o.problem]
+    if problems:
+        lines.append("")
+        lines.append("needs attention (details on the master's Data quality sheet):")
+        for outcome in sorted(problems, key=lambda o: o.source.label)[:20]:
+            state = outcome.state
+            first = state.findings[0] if state.findings else None
+            where = ""
+            if first:
+                location = first.get("sheet") or ""
+                if location and first.get("cell"):
+                    location += f"!{first['cell']}"
+                where = f" - first: {location + ' ' if location else ''}{first['rule']}: {first['message']}"
+            counted = f" ({state.errors} errors)" if state.errors else ""
+            lines.append(f"  {outcome.source.label}: {state.status}{counted}{where}")
+        if len(problems) > 20:
+            lines.append(f"  ... and {len(problems) - 20} more")
+    return "\n".join(lines)

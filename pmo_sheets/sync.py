@@ -1,0 +1,387 @@
+"""``pmo sync``: discover sources, read only what changed, validate, consolidate, write the master.
+
+One broken source never stops a sync: a source that turns invalid or unreadable keeps contributing
+its last good data (marked stale, with its findings); a source that was never valid is listed and
+contributes nothing; a source that vanished is reported missing and keeps its last good data until
+it is removed from the configuration. The state store's changes are committed only after the new
+master is in place, so an interrupted sync leaves both as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pmo_sheets.config import ConfigError, PortfolioConfig
+from pmo_sheets.consolidate import Contribution, Portfolio, consolidate, payload_from_report
+from pmo_sheets.discovery import DiscoveredSource, discover_excel
+from pmo_sheets.findings import ERROR
+from pmo_sheets.grid import Grid, SourceError
+from pmo_sheets.master import (
+    ARCHIVE_SHEET,
+    FINANCE_COMMENT,
+    PORTFOLIO_SHEET,
+    MasterContent,
+    MasterWriter,
+    SourceStatus,
+    write_master,
+)
+from pmo_sheets.readers.excel import read_excel
+from pmo_sheets.rollups import key_figures, project_rollup
+from pmo_sheets.state import SourceState, StateStore
+from pmo_sheets.validate import WorkbookReport, failed_report, validate_grid
+
+PARALLEL_FROM = 8  # below this many workbooks, starting processes costs more than it saves
+FIRST_FINDINGS = 3
+
+
+@dataclass
+class Checked:
+    """What reading and validating one source gave (picklable, so worker processes can return it)."""
+
+    template: str | None
+    project_id: str | None
+    readable: bool
+    errors: int
+    warnings: int
+    findings: list[dict[str, Any]]
+    payload: dict[str, Any] | None  # only when valid
+
+
+def _checked(report: WorkbookReport) -> Checked:
+    return Checked(report.template, report.project_id, report.readable, report.errors, report.warnings,
+                   [f.to_dict() for f in report.findings], payload_from_report(report) if report.valid else None)
+
+
+def check_excel(path: str, day_first: bool = True) -> Checked:
+    """Read and validate one workbook file (runs in a worker process)."""
+    try:
+        grid = read_excel(Path(path))
+    except SourceError as error:
+        return _checked(failed_report(path, error))
+    return _checked(validate_grid(grid, day_first=day_first))
+
+
+@dataclass
+class SourceOutcome:
+    """One source after this sync."""
+
+    source: DiscoveredSource
+    state: SourceState
+    read: bool
+    problem: str | None  # invalid, unreadable, missing, conflict, or None
+
+
+@dataclass
+class SyncResult:
+    """What a sync did; ``exit_code`` follows DESIGN.md."""
+
+    config: PortfolioConfig
+    outcomes: list[SourceOutcome] = field(default_factory=list)
+    written: bool = False
+    seconds: float = 0.0
+    figures: dict[str, Any] = field(default_factory=dict)
+    conflicts: list[dict[str, str]] = field(default_factory=list)
+    error: str | None = None
+
+    def count(self, what: str) -> int:
+        if what == "read":
+            return sum(1 for o in self.outcomes if o.read)
+        if what == "unchanged":
+            return sum(1 for o in self.outcomes if not o.read and o.problem != "missing")
+        return sum(1 for o in self.outcomes if o.problem == what)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {name: self.count(name) for name in ("read", "unchanged", "invalid", "unreadable", "missing", "conflict")}
+
+    @property
+    def exit_code(self) -> int:
+        if self.error is not None:
+            return 1
+        return 1 if any(o.problem for o in self.outcomes) else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON summary of ``pmo sync --format json``."""
+        return {
+            "portfolio": self.config.name,
+            "master": str(self.config.master),
+            "written": self.written,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+            "counts": self.counts,
+            "figures": self.figures,
+            "reporting_currency": self.config.reporting_currency,
+            "conflicts": self.conflicts,
+            "sources": [
+                {"source": o.source.label, "kind": o.source.kind, "status": o.state.status, "read": o.read,
+                 "project_id": o.state.project_id, "errors": o.state.errors, "warnings": o.state.warnings,
+                 "last_good_sync": o.state.last_good_sync, "findings": o.state.findings}
+                for o in self.outcomes
+            ],
+        }
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def discover(config: PortfolioConfig) -> tuple[list[DiscoveredSource], list[tuple[str, str, SourceError]], Any]:
+    """Every source the configuration names, plus sources that could not even be listed."""
+    found: list[DiscoveredSource] = []
+    failures: list[tuple[str, str, SourceError]] = []
+    google_specs = [spec for spec in config.sources if spec.kind != "excel"]
+    for spec in config.sources:
+        if spec.kind == "excel":
+            found.extend(discover_excel(spec.target, config.base))
+    google = None
+    if google_specs:
+        from pmo_sheets.readers.gsheets import GoogleSheets
+
+        google = GoogleSheets(config.google, config.base)
+        listed, failed = google.discover(google_specs)
+        found.extend(listed)
+        failures.extend((f"google:{spec.target}", spec.target, error) for spec, error in failed)
+    unique = {source.key: source for source in found}
+    return list(unique.values()), failures, google
+
+
+def _check_all(config: PortfolioConfig, sources: list[DiscoveredSource], google: Any,
+               progress: Callable[[int], None] | None) -> dict[str, Checked]:
+    results: dict[str, Checked] = {}
+    excel = [s for s in sources if s.kind == "excel"]
+    if len(excel) >= PARALLEL_FROM and config.workers > 1:
+        with ProcessPoolExecutor(max_workers=config.workers) as pool:
+            paths = [s.locator for s in excel]
+            for source, checked in zip(excel, pool.map(check_excel, paths, [config.day_first] * len(paths), chunksize=4),
+                                       strict=True):
+                results[source.key] = checked
+                if progress:
+                    progress(1)
+    else:
+        for source in excel:
+            results[source.key] = check_excel(source.locator, config.day_first)
+            if progress:
+                progress(1)
+    for source in sources:
+        if source.kind == "excel":
+            continue
+        try:
+            grid: Grid = google.read(source)
+            results[source.key] = _checked(validate_grid(grid, day_first=config.day_first))
+        except SourceError as error:
+            results[source.key] = _checked(failed_report(source.label, error))
+        if progress:
+            progress(1)
+    return results
+
+
+def _status(problem: str | None, has_payload: bool) -> str:
+    if problem is None:
+        return "ok"
+    if has_payload:
+        return f"{problem}, last good data kept"
+    return f"{problem}, never valid" if problem != "missing" else "missing"
+
+
+def read_master_comments(path: Path) -> tuple[list[str], dict[str, dict[str, str]], list[tuple[str, str, str, str]]]:
+    """Finance's columns on the existing master's Portfolio sheet (everything right of ours), and the archive."""
+    if not path.exists():
+        return [], {}, []
+    try:
+        grid = read_excel(path)
+    except SourceError:
+        return [], {}, []
+    portfolio = grid.sheet(PORTFOLIO_SHEET)
+    headers: list[str] = []
+    comments: dict[str, dict[str, str]] = {}
+    if portfolio is not None and portfolio.rows:
+        first = len(MasterWriter.PORTFOLIO_COLUMNS)
+        header_row = portfolio.rows[0]
+        columns = [(i, str(h).strip()) for i, h in enumerate(header_row) if i >= first and str(h).strip()]
+        headers = [h for _, h in columns]
+        for line in portfolio.rows[1:]:
+            if not line or not str(line[0]).strip() or str(line[0]).strip() == "Total":
+                continue
+            values = {h: _as_text(line[i]) for i, h in columns if i < len(line) and str(line[i]).strip()}
+            if values:
+                comments[str(line[0]).strip()] = values
+    archive: list[tuple[str, str, str, str]] = []
+    archived = grid.sheet(ARCHIVE_SHEET)
+    if archived is not None:
+        for line in archived.rows[1:]:
+            if len(line) >= 4 and str(line[0]).strip():
+                archive.append((str(line[0]), str(line[1]), _as_text(line[2]), str(line[3])))
+    return headers, comments, archive
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _config_digest(config: PortfolioConfig) -> str:
+    return hashlib.sha256(config.path.read_bytes()).hexdigest() if config.path.exists() else ""
+
+
+def run_sync(config: PortfolioConfig, *, full: bool = False, progress: Callable[[str, int, int], None] | None = None,
+             write: Callable[..., None] = write_master) -> SyncResult:
+    """Consolidate every source of ``config`` into its master workbook; the library twin of ``pmo sync``."""
+    started = time.perf_counter()
+    result = SyncResult(config)
+    now = _now()
+    sources, failures, google = discover(config)
+    with StateStore(config.state) as store:
+        known = store.sources()
+        to_read = [s for s in sources if full or s.key not in known or s.fingerprint is None
+                   or known[s.key].fingerprint != s.fingerprint]
+        if progress:
+            progress("read", 0, len(to_read))
+        done = [0]
+
+        def tick(count: int) -> None:
+            done[0] += count
+            if progress:
+                progress("read", done[0], len(to_read))
+
+        checked = _check_all(config, to_read, google, tick)
+
+        outcomes: list[SourceOutcome] = []
+        for source in sources:
+            previous = known.get(source.key)
+            if source.key not in checked:
+                assert previous is not None
+                problem = _problem_of(previous)
+                state = replace(previous, label=source.label, status=_status(problem, previous.payload is not None))
+                outcomes.append(SourceOutcome(source, state, False, problem))
+                continue
+            check = checked[source.key]
+            if check.payload is not None:
+                payload, last_good, problem = check.payload, now, None
+            else:
+                payload = previous.payload if previous else None
+                last_good = previous.last_good_sync if previous else None
+                problem = "invalid" if check.readable else "unreadable"
+            state = SourceState(source.key, source.kind, source.label, source.fingerprint, _status(problem, payload is not None),
+                                check.project_id or (previous.project_id if previous else None), check.template,
+                                check.errors, check.warnings, check.findings, previous.first_seen if previous else now,
+                                now, last_good, payload)
+            outcomes.append(SourceOutcome(source, state, True, problem))
+        listed = {s.key for s in sources}
+        for key, label, error in failures:
+            previous = known.get(key)
+            state = SourceState(key, "google", label, None, _status("unreadable", bool(previous and previous.payload)),
+                                previous.project_id if previous else None, None, 1, 0,
+                                [{"severity": ERROR, "rule": error.code, "sheet": None, "cell": None, "message": error.message}],
+                                previous.first_seen if previous else now, now,
+                                previous.last_good_sync if previous else None, previous.payload if previous else None)
+            listed.add(key)
+            outcomes.append(SourceOutcome(DiscoveredSource(key, "google", label, label, None), state, True, "unreadable"))
+        newly_missing = False
+        for key, previous in known.items():
+            if key not in listed:
+                newly_missing = newly_missing or not previous.status.startswith("missing")
+                state = replace(previous, status=_status("missing", previous.payload is not None))
+                outcomes.append(SourceOutcome(DiscoveredSource(key, previous.kind, previous.label, previous.label, None),
+                                              state, False, "missing"))
+        result.outcomes = outcomes
+
+        contributions = [
+            Contribution(o.state.key, o.state.label, "ok" if o.problem is None else "stale", o.state.first_seen,
+                         o.state.last_good_sync, o.state.payload)
+            for o in outcomes if o.state.payload is not None
+        ]
+        portfolio = consolidate(contributions, fiscal_year_start_month=config.fiscal_year_start_month)
+        _mark_conflicts(result, portfolio)
+        _check_fx(config, portfolio)
+        rollup = project_rollup(portfolio, config.fx)
+        result.figures = key_figures(rollup)
+        result.figures.update(sources_ok=sum(1 for o in outcomes if o.problem is None),
+                              sources_stale=sum(1 for o in outcomes if o.problem and o.state.payload is not None),
+                              sources_failed=sum(1 for o in outcomes if o.problem and o.state.payload is None))
+
+        nothing_changed = (not to_read and not failures and not newly_missing and config.master.exists()
+                           and store.meta("config_digest") == _config_digest(config))
+        store.begin()
+        try:
+            for outcome in outcomes:
+                store.save_source(outcome.state, payload_changed=outcome.read)
+            store.add_history(now, result.figures)
+            store.set_meta("config_digest", _config_digest(config))
+            if not nothing_changed:
+                headers, comments, archive = read_master_comments(config.master)
+                saved = store.comments()
+                merged = {**saved, **comments}
+                current = set(portfolio.projects["project_id"])
+                archive_keys = {(a[0], a[1], a[2]) for a in archive}
+                for project_id, values in merged.items():
+                    if project_id not in current:
+                        for header, value in values.items():
+                            if (project_id, header, value) not in archive_keys:
+                                archive.append((project_id, header, value, now))
+                                archive_keys.add((project_id, header, value))
+                comment_headers = [FINANCE_COMMENT] + [h for h in headers if h != FINANCE_COMMENT]
+                content = MasterContent(
+                    config.name, config.reporting_currency, config.fx, portfolio,
+                    [_quality_row(o) for o in outcomes], store.history(), now, comment_headers,
+                    {pid: v for pid, v in merged.items() if pid in current}, archive, config.max_rows_per_sheet)
+                try:
+                    write(config.master, content)
+                except OSError as exc:
+                    store.rollback()
+                    result.error = (f"cannot write the master {config.master} ({exc.strerror or exc}); "
+                                    "the previous master is unchanged")
+                    result.seconds = time.perf_counter() - started
+                    return result
+                store.save_comments(merged)
+                result.written = True
+            store.commit()
+        except BaseException:
+            store.rollback()
+            raise
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _problem_of(previous: SourceState) -> str | None:
+    """The problem of a source that was not read again: what its last check found."""
+    if previous.errors == 0 and previous.payload is not None:
+        return None  # conflicts are worked out again on every sync
+    return "invalid" if previous.template else "unreadable"
+
+
+def _mark_conflicts(result: SyncResult, portfolio: Portfolio) -> None:
+    by_label = {o.state.label: o for o in result.outcomes}
+    for conflict in portfolio.conflicts:
+        result.conflicts.append({"project_id": conflict.project_id, "table": conflict.table, "kept": conflict.kept,
+                                 "ignored": conflict.ignored})
+        outcome = by_label.get(conflict.ignored)
+        if outcome is not None and outcome.problem is None:
+            outcome.problem = "conflict"
+            outcome.state.status = f"conflict: {conflict.table} of {conflict.project_id} already comes from {conflict.kept}"
+
+
+def _check_fx(config: PortfolioConfig, portfolio: Portfolio) -> None:
+    used = set(portfolio.projects["currency"].dropna()) | set(portfolio.tables["budget"]["currency"].dropna())
+    missing = sorted(used - set(config.fx))
+    if missing:
+        projects = portfolio.projects[portfolio.projects["currency"].isin(missing)]["project_id"].tolist()
+        raise ConfigError(f"{config.path}: [fx] has no rate for {', '.join(missing)} (used by {', '.join(projects[:5])}); "
+                          f"add one, in {config.reporting_currency} per unit; nothing was written")
+
+
+def _quality_row(outcome: SourceOutcome) -> SourceStatus:
+    state = outcome.state
+    first = "; ".join(f"{f['sheet'] + '!' if f.get('sheet') else ''}{f.get('cell') or ''} {f['rule']}: {f['message']}".strip()
+                      for f in state.findings[:FIRST_FINDINGS])
+    if len(state.findings) > FIRST_FINDINGS:
+        first += f"; and {len(state.findings) - FIRST_FINDINGS} more"
+    return SourceStatus(state.label, state.kind, state.project_id, state.status, state.errors, state.warnings, first,
+                        state.last_checked, state.last_good_sync)
