@@ -59,7 +59,7 @@ def text_summary(result: SyncResult) -> str:
                 if location and first.get("cell"):
                     location += f"!{first['cell']}"
                 where = f" - first: {location + ' ' if location else ''}{first['rule']}: {first['message']}"
-            counted = f" ({state.errors} errors)" if state.errors else ""
+            counted = f" ({state.errors} error{'' if state.errors == 1 else 's'})" if state.errors else ""
             lines.append(f"  {outcome.source.label}: {state.status}{counted}{where}")
         if len(problems) > 20:
             lines.append(f"  ... and {len(problems) - 20} more")
