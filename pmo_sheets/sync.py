@@ -10,6 +10,7 @@ master is in place, so an interrupted sync leaves both as they were.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import hashlib
 import time
 from collections.abc import Callable
@@ -275,6 +276,7 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, progress: Callable[
                                 now, last_good, payload)
             outcomes.append(SourceOutcome(source, state, True, problem))
         listed = {s.key for s in sources}
+        store_forget: list[str] = []
         for key, label, error in failures:
             previous = known.get(key)
             state = SourceState(key, "google", label, None, _status("unreadable", bool(previous and previous.payload)),
@@ -286,7 +288,9 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, progress: Callable[
             outcomes.append(SourceOutcome(DiscoveredSource(key, "google", label, label, None), state, True, "unreadable"))
         newly_missing = False
         for key, previous in known.items():
-            if key not in listed:
+            if key not in listed and not still_configured(key, config):
+                store_forget.append(key)  # taken out of portfolio.toml: it leaves the portfolio
+            elif key not in listed:
                 newly_missing = newly_missing or not previous.status.startswith("missing")
                 state = replace(previous, status=_status("missing", previous.payload is not None))
                 outcomes.append(SourceOutcome(DiscoveredSource(key, previous.kind, previous.label, previous.label, None),
@@ -307,12 +311,14 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, progress: Callable[
                               sources_stale=sum(1 for o in outcomes if o.problem and o.state.payload is not None),
                               sources_failed=sum(1 for o in outcomes if o.problem and o.state.payload is None))
 
-        nothing_changed = (not to_read and not failures and not newly_missing and config.master.exists()
+        nothing_changed = (not to_read and not failures and not newly_missing and not store_forget and config.master.exists()
                            and store.meta("config_digest") == _config_digest(config))
         store.begin()
         try:
             for outcome in outcomes:
                 store.save_source(outcome.state, payload_changed=outcome.read)
+            for key in store_forget:
+                store.forget_source(key)
             store.add_history(now, result.figures)
             store.set_meta("config_digest", _config_digest(config))
             if not nothing_changed:
@@ -348,6 +354,20 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, progress: Callable[
             raise
     result.seconds = time.perf_counter() - started
     return result
+
+
+def still_configured(key: str, config: PortfolioConfig) -> bool:
+    """Whether a known source is still named by the configuration (a file under one of its paths or globs)."""
+    if not key.startswith("file:"):
+        return any(spec.kind != "excel" for spec in config.sources)
+    path = key.removeprefix("file:")
+    for spec in config.sources:
+        if spec.kind == "excel":
+            target = config.base.resolve() / spec.target  # an absolute target replaces the base
+            pattern = str(target) if set("*?[") & set(spec.target) else str(target.resolve())
+            if fnmatch.fnmatchcase(path, pattern):
+                return True
+    return False
 
 
 def _problem_of(previous: SourceState) -> str | None:
