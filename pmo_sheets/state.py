@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pmo_sheets.sources import UsageError
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources (
     key TEXT PRIMARY KEY,
@@ -45,6 +47,10 @@ CREATE TABLE IF NOT EXISTS comments (
     PRIMARY KEY (project_id, header)
 );
 """
+
+
+class StateError(UsageError):
+    """The state store cannot be opened: exit code 2, nothing written."""
 
 
 @dataclass
@@ -80,10 +86,13 @@ class StateStore:
 
     def __init__(self, path: Path):
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
-        self.db.execute("PRAGMA journal_mode=DELETE")
-        self.db.executescript(_SCHEMA)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
+            self.db.execute("PRAGMA journal_mode=DELETE")
+            self.db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StateError(f"cannot open the state store {path} ({exc})") from None
 
     def __enter__(self) -> StateStore:
         return self

@@ -129,8 +129,9 @@ class SyncResult:
         }
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+def _now(precise: bool = False) -> str:
+    moment = dt.datetime.now(dt.UTC)
+    return (moment if precise else moment.replace(microsecond=0)).isoformat().replace("+00:00", "Z")
 
 
 def discover(config: PortfolioConfig) -> tuple[list[DiscoveredSource], list[tuple[str, str, SourceError]], Any]:
@@ -272,7 +273,7 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, progress: Callable[
                 problem = "invalid" if check.readable else "unreadable"
             state = SourceState(source.key, source.kind, source.label, source.fingerprint, _status(problem, payload is not None),
                                 check.project_id or (previous.project_id if previous else None), check.template,
-                                check.errors, check.warnings, check.findings, previous.first_seen if previous else now,
+                                check.errors, check.warnings, check.findings, previous.first_seen if previous else _now(True),
                                 now, last_good, payload)
             outcomes.append(SourceOutcome(source, state, True, problem))
         listed = {s.key for s in sources}

@@ -1,0 +1,164 @@
+"""The master's formulas, recalculated by a real spreadsheet engine (LibreOffice Calc headless).
+
+Checks every formula's recalculated value against the cached value we wrote and the headline
+figures against totals computed here, independently, with pandas from the source workbooks.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from portfolio_fixtures import FX, make_portfolio
+from soffice import recalculate, require_soffice
+
+from pmo_sheets.sync import run_sync
+
+
+def source_frames(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Projects, budget lines and risks read straight from the source workbooks with pandas."""
+    projects, budgets, risks = [], [], []
+    for path in sorted(folder.glob("*.xlsx")):
+        form = pd.read_excel(path, sheet_name="Project", header=None, usecols=[0, 1], engine="openpyxl")
+        info = dict(zip(form[0], form[1], strict=True))
+        projects.append({"project_id": info["Project ID"], "program": info["Program"], "currency": info["Currency"]})
+        budget = pd.read_excel(path, sheet_name="Budget", engine="openpyxl").dropna(subset=["Line ID"])
+        budget["project_id"] = info["Project ID"]
+        budgets.append(budget)
+        risk = pd.read_excel(path, sheet_name="Risks", engine="openpyxl").dropna(subset=["Risk ID"])
+        risk["project_id"] = info["Project ID"]
+        risks.append(risk)
+    return pd.DataFrame(projects), pd.concat(budgets), pd.concat(risks)
+
+
+def formula_cells(path: Path) -> dict[tuple[str, str], str]:
+    book = openpyxl.load_workbook(path)
+    cells = {}
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cells[(sheet.title, cell.coordinate)] = cell.value
+    return cells
+
+
+def values(path: Path) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(path, data_only=True)
+
+
+def plant_wrong_cached_value(path: Path, sheet_index: int, cell: str, wrong: str) -> None:
+    """Rewrite one formula cell's cached <v> inside the xlsx, leaving everything else as written."""
+    temp = path.with_suffix(".planted.xlsx")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == f"xl/worksheets/sheet{sheet_index}.xml":
+                text = data.decode()
+                text, count = re.subn(rf'(<c r="{cell}"[^>]*><f>[^<]*</f><v>)[^<]*(</v>)', rf"\g<1>{wrong}\g<2>", text)
+                assert count == 1
+                data = text.encode()
+            target.writestr(item, data)
+    shutil.move(temp, path)
+
+
+def close(a: object, b: object) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(a)))
+    return (a in (None, "") and b in (None, "")) or a == b
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    require_soffice()
+    root = tmp_path_factory.mktemp("portfolio")
+    config, _ = make_portfolio(root, count=6, extra="max_rows_per_sheet = 40")  # tasks span several sheets
+    assert run_sync(config).exit_code == 0
+    return root, config.master
+
+
+def test_every_formula_recalculates_to_its_cached_value_and_to_pandas_totals(synced: tuple[Path, Path],
+                                                                             tmp_path: Path) -> None:
+    root, master = synced
+    cached = values(master)
+    planted = tmp_path / "master.xlsx"
+    shutil.copy(master, planted)
+    plant_wrong_cached_value(planted, 1, "M2", "123456789")  # Portfolio!M2, the first project's budget
+    assert values(planted)["Portfolio"]["M2"].value == 123456789
+
+    recalculated = values(recalculate(planted, tmp_path / "out"))
+
+    # LibreOffice really recalculated: the planted lie is gone.
+    assert recalculated["Portfolio"]["M2"].value == pytest.approx(cached["Portfolio"]["M2"].value)
+    formulas = formula_cells(master)
+    assert len(formulas) > 200
+    wrong = [(sheet, ref, cached[sheet][ref].value, recalculated[sheet][ref].value)
+             for (sheet, ref) in formulas if not close(cached[sheet][ref].value, recalculated[sheet][ref].value)]
+    assert wrong == []
+
+    projects, budget, risks = source_frames(root / "projects")
+    budget = budget.merge(projects, on="project_id")
+    budget["rate"] = budget["Currency"].map(FX)
+    for column in ("Budget", "Actual", "Forecast"):
+        budget[column + " USD"] = budget[column].fillna(0) * budget["rate"]
+
+    portfolio = recalculated["Portfolio"]
+    by_project = budget.groupby("project_id")["Budget USD"].sum()
+    for row in range(2, 2 + len(projects)):
+        project_id = portfolio[f"A{row}"].value
+        assert portfolio[f"M{row}"].value == pytest.approx(by_project[project_id])
+    assert portfolio[f"M{len(projects) + 2}"].value == pytest.approx(budget["Budget USD"].sum())
+
+    programs = recalculated["Programs"]
+    by_program = budget.groupby("program")[["Budget USD", "Actual USD", "Forecast USD"]].sum()
+    seen = {programs[f"A{r}"].value: r for r in range(2, 2 + len(by_program))}
+    for program, figures in by_program.iterrows():
+        r = seen[program]
+        assert programs[f"C{r}"].value == pytest.approx(figures["Budget USD"])
+        assert programs[f"F{r}"].value == pytest.approx(figures["Actual USD"] + figures["Forecast USD"])
+
+    finance = recalculated["Finance"]
+    by_cost_center = budget.groupby("Cost Center")["Budget USD"].sum()
+    found = {finance.cell(r, 1).value: finance.cell(r, 2).value for r in range(1, finance.max_row + 1)}
+    for cost_center, total in by_cost_center.items():
+        assert found[cost_center] == pytest.approx(total)
+
+    heat = recalculated["Risks"]
+    open_risks = risks[risks["Status"] != "Closed"]
+    for probability in range(1, 6):
+        for impact in range(1, 6):
+            expected = int(((open_risks["Probability"] == probability) & (open_risks["Impact"] == impact)).sum())
+            assert heat.cell(4 + (5 - impact), 1 + probability).value == expected
+
+
+def test_changing_an_fx_rate_moves_the_totals(synced: tuple[Path, Path], tmp_path: Path) -> None:
+    _, master = synced
+    before = values(master)
+    book = openpyxl.load_workbook(master)
+    fx = book["FX"]
+    eur_row = next(r for r in range(2, fx.max_row + 1) if fx.cell(r, 1).value == "EUR")
+    fx.cell(eur_row, 2).value = 2.16  # from 1.08: every EUR amount doubles in USD
+    edited = tmp_path / "edited.xlsx"
+    book.save(edited)
+
+    after = values(recalculate(edited, tmp_path / "out"))
+
+    portfolio_before, portfolio_after = before["Portfolio"], after["Portfolio"]
+    rows = [r for r in range(2, portfolio_before.max_row + 1) if portfolio_before[f"I{r}"].value in ("EUR", "USD", "GBP")]
+    moved = 0.0
+    for r in rows:
+        factor = 2.0 if portfolio_before[f"I{r}"].value == "EUR" else 1.0
+        assert portfolio_after[f"M{r}"].value == pytest.approx(portfolio_before[f"M{r}"].value * factor)
+        moved += portfolio_before[f"M{r}"].value * (factor - 1)
+    total_row = max(rows) + 1
+    assert moved > 0
+    assert portfolio_after[f"M{total_row}"].value == pytest.approx(portfolio_before[f"M{total_row}"].value + moved)
+    finance_total_before = next(before["Finance"].cell(r, 2).value for r in range(1, 50)
+                                if before["Finance"].cell(r, 1).value == "Total")
+    finance_total_after = next(after["Finance"].cell(r, 2).value for r in range(1, 50)
+                               if after["Finance"].cell(r, 1).value == "Total")
+    assert finance_total_after == pytest.approx(finance_total_before + moved)

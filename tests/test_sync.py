@@ -1,0 +1,296 @@
+"""pmo sync as a coordinator sees it: incremental, never losing data, atomic, with exact exit codes."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import openpyxl
+import pytest
+from portfolio_fixtures import config_text, make_portfolio
+from typer.testing import CliRunner
+
+from pmo_sheets import sync as sync_module
+from pmo_sheets.cli import app
+from pmo_sheets.config import ConfigError, load_config
+from pmo_sheets.master import MasterWriter
+from pmo_sheets.samples import plant_mistakes, sample_project, write_workbook
+from pmo_sheets.sync import run_sync
+
+runner = CliRunner()
+
+
+def sheet_rows(path: Path, sheet: str) -> list[tuple]:
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    rows = [tuple(r) for r in book[sheet].iter_rows(values_only=True)]
+    book.close()
+    return rows
+
+
+def portfolio_rows(path: Path) -> dict[str, dict[str, object]]:
+    rows = sheet_rows(path, "Portfolio")
+    header = rows[0]
+    return {r[0]: dict(zip(header, r, strict=False)) for r in rows[1:] if r[0] and r[0] != "Total"}
+
+
+def quality(path: Path) -> dict[str, str]:
+    return {r[0]: r[3] for r in sheet_rows(path, "Data quality")[1:]}
+
+
+@pytest.fixture
+def counted_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every workbook the sync opens (the real reader runs; this only records the path)."""
+    opened: list[str] = []
+    real = sync_module.check_excel
+
+    def counting(path: str, day_first: bool = True):  # type: ignore[no-untyped-def]
+        opened.append(Path(path).name)
+        return real(path, day_first)
+
+    monkeypatch.setattr(sync_module, "check_excel", counting)
+    return opened
+
+
+def test_first_sync_writes_every_project_with_lineage(tmp_path: Path) -> None:
+    config, samples = make_portfolio(tmp_path)
+    result = run_sync(config)
+    assert result.exit_code == 0 and result.written
+    projects = portfolio_rows(config.master)
+    assert sorted(projects) == sorted(s.project_id for s in samples)
+    tasks = sheet_rows(config.master, "Task data")
+    assert tasks[0][-3:] == ("Source", "Source Sheet", "Source Row")
+    first = tasks[1]
+    assert first[-3:] == ("projects/PRJ-0001.xlsx", "Tasks", 2)
+    assert len(tasks) - 1 == sum(len(s.tables["tasks"]) for s in samples)
+
+
+def test_unchanged_sources_are_not_opened_again(tmp_path: Path, counted_reads: list[str]) -> None:
+    config, _ = make_portfolio(tmp_path)
+    run_sync(config)
+    assert sorted(counted_reads) == ["PRJ-0001.xlsx", "PRJ-0002.xlsx", "PRJ-0003.xlsx", "PRJ-0004.xlsx"]
+    counted_reads.clear()
+    before = config.master.stat().st_mtime_ns
+
+    again = run_sync(config)
+
+    assert counted_reads == []
+    assert again.counts["unchanged"] == 4 and not again.written
+    assert config.master.stat().st_mtime_ns == before
+
+    changed = sample_project(2, currency="GBP", tasks=12, budget_lines=3, months=4, risks=6)
+    changed.project["project_name"] = "Renamed project"
+    write_workbook(changed, tmp_path / "projects" / "PRJ-0002.xlsx")
+    third = run_sync(config)
+    assert counted_reads == ["PRJ-0002.xlsx"]
+    assert third.written and portfolio_rows(config.master)["PRJ-0002"]["Project Name"] == "Renamed project"
+
+
+def test_invalid_source_keeps_last_good_data_marked_stale(tmp_path: Path) -> None:
+    config, samples = make_portfolio(tmp_path)
+    run_sync(config)
+    good_budget = portfolio_rows(config.master)["PRJ-0002"]["Budget"]
+
+    broken = samples[1]
+    plant_mistakes(broken)
+    write_workbook(broken, tmp_path / "projects" / "PRJ-0002.xlsx")
+    (tmp_path / "projects" / "PRJ-0003.xlsx").write_bytes(b"PK\x03\x04 cut short")
+    result = run_sync(config)
+
+    assert result.exit_code == 1
+    assert result.counts["invalid"] == 1 and result.counts["unreadable"] == 1
+    projects = portfolio_rows(config.master)
+    assert projects["PRJ-0002"]["Budget"] == pytest.approx(good_budget)
+    assert projects["PRJ-0002"]["Data Status"] == "stale"
+    assert "PRJ-0003" in projects
+    status = quality(config.master)
+    assert status["projects/PRJ-0002.xlsx"] == "invalid, last good data kept"
+    assert status["projects/PRJ-0003.xlsx"] == "unreadable, last good data kept"
+    findings = {r[0]: r[6] for r in sheet_rows(config.master, "Data quality")[1:]}
+    assert "Tasks!E5 finish-before-start" in findings["projects/PRJ-0002.xlsx"]
+
+
+def test_never_valid_source_is_listed_and_contributes_nothing(tmp_path: Path) -> None:
+    config, _ = make_portfolio(tmp_path, count=2)
+    newcomer = sample_project(9, currency="USD", tasks=12, budget_lines=3, months=4, risks=6)
+    plant_mistakes(newcomer)
+    write_workbook(newcomer, tmp_path / "projects" / "PRJ-0009.xlsx")
+
+    result = run_sync(config)
+
+    assert result.exit_code == 1
+    assert "PRJ-0009" not in portfolio_rows(config.master)
+    assert quality(config.master)["projects/PRJ-0009.xlsx"] == "invalid, never valid"
+
+
+def test_vanished_source_is_missing_and_keeps_its_data(tmp_path: Path) -> None:
+    config, _ = make_portfolio(tmp_path)
+    run_sync(config)
+    (tmp_path / "projects" / "PRJ-0004.xlsx").unlink()
+
+    result = run_sync(config)
+
+    assert result.exit_code == 1 and result.counts["missing"] == 1 and result.written
+    assert quality(config.master)["projects/PRJ-0004.xlsx"] == "missing, last good data kept"
+    assert "PRJ-0004" in portfolio_rows(config.master)
+
+
+def test_two_sources_claiming_one_table_is_a_conflict(tmp_path: Path) -> None:
+    config, samples = make_portfolio(tmp_path, count=2)
+    run_sync(config)
+    duplicate = sample_project(1, currency="EUR", tasks=5, budget_lines=1, months=1, risks=1)
+    write_workbook(duplicate, tmp_path / "projects" / "PRJ-0001-plan.xlsx", kind="plan")
+
+    result = run_sync(config)
+
+    assert result.exit_code == 1
+    assert result.conflicts == [{"project_id": "PRJ-0001", "table": "tasks", "kept": "projects/PRJ-0001.xlsx",
+                                 "ignored": "projects/PRJ-0001-plan.xlsx"}]
+    status = quality(config.master)["projects/PRJ-0001-plan.xlsx"]
+    assert status.startswith("conflict: tasks of PRJ-0001 already comes from projects/PRJ-0001.xlsx")
+    tasks = [r for r in sheet_rows(config.master, "Task data")[1:] if r[0] == "PRJ-0001"]
+    assert len(tasks) == len(samples[0].tables["tasks"])  # the first claimant's rows only, nothing merged
+    assert portfolio_rows(config.master)["PRJ-0001"]["Data Status"] == "conflict"
+
+
+def test_finance_comments_and_added_columns_survive_resync(tmp_path: Path) -> None:
+    config, _ = make_portfolio(tmp_path)
+    run_sync(config)
+    book = openpyxl.load_workbook(config.master)
+    sheet = book["Portfolio"]
+    header = [c.value for c in sheet[1]]
+    comment_col = header.index("Finance comment") + 1
+    extra_col = comment_col + 1
+    sheet.cell(1, extra_col, "Reviewer")
+    rows = {sheet.cell(r, 1).value: r for r in range(2, sheet.max_row + 1)}
+    sheet.cell(rows["PRJ-0001"], comment_col, "Capex approved in Q2")
+    sheet.cell(rows["PRJ-0001"], extra_col, "M. Jones")
+    sheet.cell(rows["PRJ-0004"], comment_col, "Watch the contractor costs")
+    book.save(config.master)
+
+    # PRJ-0004 leaves the portfolio (its folder is no longer configured); PRJ-0002 changes.
+    (tmp_path / "projects" / "PRJ-0004.xlsx").rename(tmp_path / "PRJ-0004.xlsx")
+    changed = sample_project(2, currency="GBP", tasks=12, budget_lines=3, months=4, risks=6)
+    write_workbook(changed, tmp_path / "projects" / "PRJ-0002.xlsx")
+    (tmp_path / "portfolio.toml").write_text(config_text(sources='path = "projects/PRJ-000[1-3].xlsx"'))
+    result = run_sync(load_config(tmp_path / "portfolio.toml"))
+
+    assert result.written
+    projects = portfolio_rows(config.master)
+    assert projects["PRJ-0001"]["Finance comment"] == "Capex approved in Q2"
+    assert projects["PRJ-0001"]["Reviewer"] == "M. Jones"
+    assert "PRJ-0004" not in projects
+    archive = sheet_rows(config.master, "Comments archive")
+    assert ("PRJ-0004", "Finance comment", "Watch the contractor costs") in [r[:3] for r in archive]
+
+
+def test_interrupted_sync_leaves_master_and_state_intact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config, samples = make_portfolio(tmp_path)
+    run_sync(config)
+    master_bytes = config.master.read_bytes()
+    state_rows = sqlite3.connect(config.state).execute("SELECT key, fingerprint, status FROM sources ORDER BY key").fetchall()
+
+    plant_mistakes(samples[0])
+    write_workbook(samples[0], tmp_path / "projects" / "PRJ-0001.xlsx")
+
+    def interrupted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt  # Ctrl-C while the data sheets are being written
+
+    monkeypatch.setattr(MasterWriter, "_write_data", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_sync(config)
+
+    assert config.master.read_bytes() == master_bytes
+    assert [p.name for p in config.master.parent.iterdir() if p.name.endswith(".tmp")] == []
+    after = sqlite3.connect(config.state).execute("SELECT key, fingerprint, status FROM sources ORDER BY key").fetchall()
+    assert after == state_rows
+    monkeypatch.undo()
+    assert run_sync(config).counts["read"] == 1  # the interrupted change is picked up next time
+
+
+def test_unwritable_master_keeps_the_old_one_and_exits_1(tmp_path: Path) -> None:
+    config, _ = make_portfolio(tmp_path, count=2)
+    blocker = tmp_path / "reports"
+    blocker.write_text("a file where the master's folder should be")
+    config.master = blocker / "master.xlsx"
+    result = run_sync(config)
+    assert result.exit_code == 1 and not result.written
+    assert "cannot write the master" in (result.error or "")
+    assert blocker.read_text() == "a file where the master's folder should be"
+
+
+def test_master_locked_by_excel_reports_and_keeps_previous(tmp_path: Path) -> None:
+    config, _samples = make_portfolio(tmp_path, count=2)
+    run_sync(config)
+    previous = config.master.read_bytes()
+    config.master.unlink()
+    config.master.mkdir()  # a name that cannot be replaced by a file, as a locked file cannot on Windows
+    (config.master / "keep").write_text("x")
+    changed = sample_project(1, currency="EUR", tasks=3, budget_lines=1, months=1, risks=1)
+    write_workbook(changed, tmp_path / "projects" / "PRJ-0001.xlsx")
+    result = run_sync(config)
+    assert result.exit_code == 1 and "previous master is unchanged" in (result.error or "")
+    assert (config.master / "keep").read_text() == "x"
+    assert previous  # the first master had been written
+
+
+def test_sync_cli_exit_codes_and_json(tmp_path: Path) -> None:
+    config, _ = make_portfolio(tmp_path, count=2)
+    ok = runner.invoke(app, ["sync", "--config", str(config.path), "--format", "json"])
+    assert ok.exit_code == 0, ok.output
+    assert '"read": 2' in ok.output and '"written": true' in ok.output
+    text = runner.invoke(app, ["sync", "--config", str(config.path)])
+    assert text.exit_code == 0 and "nothing changed" in text.output
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(config_text(extra='colour = "blue"'))
+    result = runner.invoke(app, ["sync", "--config", str(bad)])
+    assert result.exit_code == 2
+    assert "unknown key 'colour'" in result.output
+
+
+def test_config_errors_name_the_key_and_write_nothing(tmp_path: Path) -> None:
+    (tmp_path / "p.toml").write_text('name = "x"\nreporting_currency = "usd"\nmaster = "m.xlsx"\n'
+                                     '[[sources]]\nkind = "excel"\nid = "3"\n')
+    with pytest.raises(ConfigError) as error:
+        load_config(tmp_path / "p.toml")
+    message = str(error.value)
+    assert "reporting_currency: 'usd' does not match" in message
+    assert "sources.0: a excel source takes exactly kind and path" in message
+    (tmp_path / "q.toml").write_text("name = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(tmp_path / "q.toml")
+    assert not (tmp_path / "m.xlsx").exists()
+
+
+def test_missing_fx_rate_is_a_configuration_error_and_nothing_is_written(tmp_path: Path) -> None:
+    config, _ = make_portfolio(tmp_path, count=2)
+    config.fx.pop("GBP")  # PRJ-0002 is in GBP
+    with pytest.raises(ConfigError, match="no rate for GBP"):
+        run_sync(config)
+    assert not config.master.exists()
+
+
+def test_task_rows_beyond_the_sheet_limit_continue_on_numbered_sheets(tmp_path: Path) -> None:
+    config, samples = make_portfolio(tmp_path, count=3, extra="max_rows_per_sheet = 15")
+    run_sync(config)
+    book = openpyxl.load_workbook(config.master, read_only=True)
+    parts = [name for name in book.sheetnames if name.startswith("Task data")]
+    book.close()
+    total = sum(len(s.tables["tasks"]) for s in samples)  # 36 rows, 14 a sheet
+    assert parts == ["Task data", "Task data (2)", "Task data (3)"]
+    counts = [len(sheet_rows(config.master, name)) - 1 for name in parts]
+    assert counts == [14, 14, 8] and sum(counts) == total
+    formula_book = openpyxl.load_workbook(config.master)
+    formula = formula_book["Portfolio"]["K2"].value
+    assert "'Task data (3)'!" in formula
+
+
+def test_state_is_sqlite_and_survives_reopen(tmp_path: Path) -> None:
+    config, _ = make_portfolio(tmp_path, count=2)
+    run_sync(config)
+    run_sync(config)
+    database = sqlite3.connect(config.state)
+    assert database.execute("SELECT COUNT(*) FROM history").fetchone()[0] >= 1
+    assert database.execute("SELECT COUNT(*) FROM sources WHERE payload IS NOT NULL").fetchone()[0] == 2
+    assert os.path.getsize(config.state) > 0
