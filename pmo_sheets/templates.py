@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
+from copy import copy
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +47,7 @@ CALCULATED_FONT = Font(italic=True, color="595959")
 THIN = Side(style="thin", color="BFBFBF")
 RAG_FILLS = {"Green": "C6EFCE", "Amber": "FFEB9C", "Red": "FFC7CE", "Low": "C6EFCE", "Medium": "FFEB9C",
              "High": "FFC7CE"}
-#: Fixed so that regenerating an unchanged template gives identical bytes (``--check`` compares them).
+#: Fixed so that regenerating an unchanged template gives identical bytes.
 TEMPLATE_TIMESTAMP = dt.datetime(2026, 1, 1)
 
 
@@ -210,13 +212,16 @@ def _write_table(sheet: Worksheet, spec: TableSpec, lists: _Lists) -> None:
         if validation is not None:
             validation.add(body)
             sheet.add_data_validation(validation)
+        first = sheet.cell(2, column.position)
+        if column.number_format:
+            first.number_format = column.number_format
+        if column.calculated:
+            first.fill, first.font = CALCULATED_FILL, CALCULATED_FONT
         for row in range(2, last_row + 1):
             cell = sheet.cell(row, column.position)
-            if column.number_format:
-                cell.number_format = column.number_format
+            cell._style = copy(first._style)  # one style for the column; setting it cell by cell is slow
             if column.calculated:
                 cell.value = formula_for(spec, column, row)
-                cell.fill, cell.font = CALCULATED_FILL, CALCULATED_FONT
         if column.enum and set(column.enum) & set(RAG_FILLS):
             _add_rag_colours(sheet, body, column)
     sheet.freeze_panes = "B2"
@@ -253,10 +258,31 @@ def build_template(kind: str) -> Workbook:
 
 
 def template_bytes(kind: str) -> bytes:
-    """The template as the bytes of an .xlsx file."""
+    """The template as the bytes of an .xlsx file: the same bytes every time for the same schemas."""
     buffer = io.BytesIO()
     build_template(kind).save(buffer)
-    return buffer.getvalue()
+    return _without_save_times(buffer.getvalue())
+
+
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _without_save_times(data: bytes) -> bytes:
+    """The same .xlsx with the save time (zip entry dates, core.xml's modified) set to TEMPLATE_TIMESTAMP.
+
+    openpyxl stamps both with the current time on every save, so regenerated templates would show up in
+    ``git status`` as changed binaries although nothing in them changed.
+    """
+    stamp = TEMPLATE_TIMESTAMP.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = _MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", content)
+            target.writestr(zipfile.ZipInfo(info.filename, TEMPLATE_TIMESTAMP.timetuple()[:6]), content,
+                            compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def write_templates(directory: Path | None = None) -> list[Path]:
