@@ -133,17 +133,15 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.1f} s"
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Print the table (``--sources N`` for a different portfolio size)."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.google", description=__doc__.splitlines()[0])
-    parser.add_argument("--sources", type=int, default=300, help="how many Google spreadsheets (default 300)")
-    args = parser.parse_args(argv)
+def main(sources: int = 300) -> None:
+    """Print the table; the benchmarks runner calls this with no arguments."""
     console = Console()
-    costs = run(args.sources)
-    console.print(render(costs, args.sources))
+    console.print(render(run(sources), sources))
     console.print("limiter wait: added to a virtual clock, not slept (a real sync would spend it); "
                   "run time: discovery, reads and validation without the waits.")
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.google", description=__doc__.splitlines()[0])
+    parser.add_argument("--sources", type=int, default=300, help="how many Google spreadsheets (default 300)")
+    main(parser.parse_args().sources)
