@@ -28,6 +28,7 @@ from pmo_sheets.coerce import date_to_serial
 from pmo_sheets.consolidate import Portfolio
 from pmo_sheets.ratings import RISK_HIGH_FROM, RISK_MEDIUM_FROM
 from pmo_sheets.rollups import group_rollup, heat_map, program_rollup, project_rollup
+from pmo_sheets.sheetdata import DataColumnValues, SheetBody, splice
 
 EXCEL_MAX_ROWS = 1_048_576
 FINANCE_COMMENT = "Finance comment"
@@ -195,6 +196,8 @@ class MasterWriter:
             "green": add({"bg_color": "#C6EFCE"}), "amber": add({"bg_color": "#FFEB9C"}), "red": add({"bg_color": "#FFC7CE"}),
             "text": None, "percent_ro": add({"num_format": "0%"}),
         }
+        self.path = path
+        self.pending: list[tuple[str, list[tuple[list[Any], str]], int]] = []
         self.refs: dict[str, DataSheetRefs] = {}
         self.fx_currencies = sorted(content.fx)
 
@@ -496,39 +499,49 @@ class MasterWriter:
 
     def _write_data(self, table: str, frame: pd.DataFrame, parts: list[tuple[str, int]], sheets: list[Worksheet],
                     progress: Callable[[int], None] | None) -> None:
+        """Headers, widths, formats and filters through XlsxWriter; the rows themselves are spliced in on close."""
         columns = DATA_SHEETS[table][1]
-        headers = [c.header for c in columns]
-        widths = [c.width for c in columns]
-        kinds = [c.kind for c in columns]
-        present = [c.field for c in columns if c.field in frame.columns]
-        data = frame.reindex(columns=[c.field for c in columns])
-        # Column-wise conversion: dates to serials, NaN to None, numpy scalars to Python (fast, once per column).
-        converted = []
-        for column in columns:
-            series = data[column.field] if column.field in present else pd.Series([None] * len(data))
-            if column.kind == "date":
-                values = [None if pd.isna(v) else date_to_serial(v.date()) for v in pd.to_datetime(series, errors="coerce")]
-            else:
-                values = [None if (v is None or (isinstance(v, float) and math.isnan(v))) else
-                          (v.item() if hasattr(v, "item") else v) for v in series.astype(object)]
-            converted.append(values)
-        rows = list(zip(*converted, strict=True)) if converted and len(data) else []
+        values = [_column_values(frame, column) for column in columns]
         offset = 0
         for (_, count), sheet in zip(parts, sheets, strict=True):
-            self._header(sheet, 0, headers)
-            for col, (width, kind) in enumerate(zip(widths, kinds, strict=True)):
-                sheet.set_column(col, col, width, self.formats.get(kind) if kind != "text" else None)
-            write_row = sheet.write_row
-            for r in range(count):
-                write_row(r + 1, 0, rows[offset + r])
-            offset += count
+            self._header(sheet, 0, [c.header for c in columns])
+            for col, column in enumerate(columns):
+                sheet.set_column(col, col, column.width, self.formats.get(column.kind) if column.kind != "text" else None)
             sheet.freeze_panes(1, 2)
-            sheet.autofilter(0, 0, max(count, 1), len(headers) - 1)
+            sheet.autofilter(0, 0, max(count, 1), len(columns) - 1)
+            part = f"xl/worksheets/sheet{self.book.worksheets().index(sheet) + 1}.xml"
+            self.pending.append((part, [(column_values[offset:offset + count], column.kind)
+                                        for column_values, column in zip(values, columns, strict=True)], count))
+            offset += count
             if progress:
                 progress(count)
 
     def close(self) -> None:
+        """Close the XlsxWriter workbook, then splice the data sheets' rows into it."""
         self.book.close()
+        bodies = []
+        for part, columns, count in self.pending:
+            cells = []
+            for column_values, kind in columns:
+                text = kind == "text"
+                style = None if text else self.formats[kind].xf_index
+                cells.append(DataColumnValues(column_values, "text" if text else "number", style))
+            bodies.append(SheetBody(part, cells, count))
+        splice(self.path, bodies)
+
+
+def _column_values(frame: pd.DataFrame, column: DataColumn) -> list[Any]:
+    """A frame column as plain Python values for a data sheet: dates as serials, blanks as None."""
+    if column.field not in frame.columns:
+        return [None] * len(frame)
+    series = frame[column.field]
+    if column.kind == "date":
+        return [None if pd.isna(v) else date_to_serial(v.date()) for v in pd.to_datetime(series, errors="coerce")]
+    values = series.astype(object).tolist()
+    return [None if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT
+            else (v.item() if hasattr(v, "item") else v) for v in values]
+
+
 
 
 _PORTFOLIO_FIELDS = {11: "approved_budget", 12: "budget", 13: "actual", 14: "forecast", 15: "eac", 16: "variance",
