@@ -251,9 +251,6 @@ class RequestStats:
     rate_limit_seconds: float = 0.0
     backoff_seconds: float = 0.0
 
-    def snapshot(self) -> RequestStats:
-        return RequestStats(**vars(self))
-
 
 class _Retryable(Exception):
     """One failed attempt worth repeating; ``reason`` is what the user may read."""
