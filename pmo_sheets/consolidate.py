@@ -10,6 +10,7 @@ reported, and nothing is merged silently.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,19 +41,15 @@ def payload_from_report(report: WorkbookReport) -> dict[str, Any]:
 
 @dataclass
 class Contribution:
-    """One source's last good data and how fresh it is."""
+    """One source's last good data (loaded on demand) and how fresh it is."""
 
     key: str
     label: str
     status: str  # ok, stale (invalid or unreadable now), missing
     first_seen: str
     last_good_sync: str | None
-    payload: dict[str, Any]
-
-    @property
-    def project_id(self) -> str | None:
-        value = self.payload.get("project", {}).get("project_id")
-        return str(value) if value is not None else None
+    project_id: str | None
+    template: str | None
 
 
 @dataclass
@@ -74,15 +71,27 @@ class Portfolio:
     conflicts: list[Conflict] = field(default_factory=list)
 
 
-def _frame(table: str, rows: list[dict[str, Any]], extra: tuple[str, ...]) -> pd.DataFrame:
+def fiscal_period(period: dt.date, start_month: int) -> str:
+    """'FY2027-P01' for April 2026 when the fiscal year starts in April (named by the year it ends)."""
+    offset = (period.month - start_month) % 12
+    year = period.year + (1 if start_month > 1 and period.month >= start_month else 0)
+    return f"FY{year}-P{offset + 1:02d}"
+
+
+def table_columns(table: str) -> list[str]:
+    """The columns of a consolidated table: project, extras, the schema's input columns, lineage."""
     spec = load_tables()[table]
     leading = [] if table == "project" else ["project_id"]
+    extra = {"budget": ["program", "fiscal_period"], "project": ["data_status", "last_good_sync"]}.get(table, [])
     # Calculated columns are the master's job (rollup formulas), except the risk score and rating,
     # which the heat map and top risks need per row; they are recomputed from probability x impact.
     kept = [c.name for c in spec.columns if not c.calculated or table == "risks"]
-    columns = [*leading, *extra, *kept, *LINEAGE]
-    frame = pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
-    for column in spec.columns:
+    return [*leading, *extra, *kept, *LINEAGE]
+
+
+def _typed_frame(table: str, columns: dict[str, list[Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(columns)
+    for column in load_tables()[table].columns:
         if column.name not in frame.columns:
             continue
         if column.kind == "date":
@@ -92,70 +101,103 @@ def _frame(table: str, rows: list[dict[str, Any]], extra: tuple[str, ...]) -> pd
     return frame
 
 
-def fiscal_period(period: dt.date, start_month: int) -> str:
-    """'FY2027-P01' for April 2026 when the fiscal year starts in April (named by the year it ends)."""
-    offset = (period.month - start_month) % 12
-    year = period.year + (1 if start_month > 1 and period.month >= start_month else 0)
-    return f"FY{year}-P{offset + 1:02d}"
+# Free text is rarely repeated; everything else (status, owner, currency, IDs...) is interned so that
+# a 500,000-row portfolio holds each distinct value once.
+_FREE_TEXT = frozenset({"task_name", "title", "description", "mitigation", "predecessors"})
 
 
-def consolidate(contributions: list[Contribution], *, fiscal_year_start_month: int = 1) -> Portfolio:
-    """Join every contribution by Project ID into the portfolio dataset."""
-    ordered = sorted(contributions, key=lambda c: (c.first_seen, c.key))
+class _Columns:
+    """A table being built column by column (far smaller than a list of row dicts)."""
+
+    def __init__(self, table: str):
+        self.names = table_columns(table)
+        self.data: dict[str, list[Any]] = {name: [] for name in self.names}
+        self.interned: dict[Any, Any] = {}
+
+    def append(self, row: dict[str, Any]) -> None:
+        interned = self.interned
+        for name in self.names:
+            value = row.get(name)
+            if isinstance(value, str) and name not in _FREE_TEXT:
+                value = interned.setdefault(value, value)
+            self.data[name].append(value)
+
+
+def owners_of(contributions: list[Contribution]) -> tuple[dict[tuple[str, str], Contribution], list[Conflict]]:
+    """Which source provides each (project, table); the first claimant keeps it, later ones are conflicts."""
     owners: dict[tuple[str, str], Contribution] = {}
     conflicts: list[Conflict] = []
-    project_fields: dict[str, dict[str, Any]] = {}
-    project_sources: dict[str, list[Contribution]] = {}
-    for contribution in ordered:
-        project_id = contribution.project_id
-        if project_id is None:
+    for contribution in sorted(contributions, key=lambda c: (c.first_seen, c.key)):
+        if contribution.project_id is None:
             continue
-        project_sources.setdefault(project_id, []).append(contribution)
-        kind = contribution.payload.get("template") or "project"
-        fields = contribution.payload.get("project", {})
-        if project_id not in project_fields or kind == "project":
-            merged = dict(fields) if kind == "project" else {**fields, **project_fields.get(project_id, {})}
-            project_fields[project_id] = {**project_fields.get(project_id, {}), **merged}
-        for table in KINDS.get(kind, ()):
+        for table in KINDS.get(contribution.template or "project", ()):
             if table not in DATA_TABLES:
                 continue
-            claim = (project_id, table)
+            claim = (contribution.project_id, table)
             if claim in owners:
-                conflicts.append(Conflict(project_id, table, owners[claim].label, contribution.label))
+                conflicts.append(Conflict(contribution.project_id, table, owners[claim].label, contribution.label))
             else:
                 owners[claim] = contribution
+    return owners, conflicts
 
+
+def consolidate(contributions: list[Contribution], load: Callable[[str], dict[str, Any] | None], *,
+                fiscal_year_start_month: int = 1) -> Portfolio:
+    """Join every contribution by Project ID into the portfolio dataset.
+
+    ``load(key)`` returns a contribution's stored records; each is loaded once and dropped once its
+    rows are taken, so memory holds the dataset, not every source's records at once.
+    """
+    ordered = sorted((c for c in contributions if c.project_id is not None), key=lambda c: (c.first_seen, c.key))
+    owners, conflicts = owners_of(ordered)
+    conflicted = {c.project_id for c in conflicts}
     sheet_of = {name: spec.sheet for name, spec in load_tables().items()}
-    table_rows: dict[str, list[dict[str, Any]]] = {name: [] for name in DATA_TABLES}
-    for (project_id, table), contribution in sorted(owners.items()):
-        program = project_fields[project_id].get("program")
-        for row in contribution.payload["tables"].get(table, []):
-            record = {key: value for key, value in row.items() if key != "_row"}
-            record.update(project_id=project_id, source=contribution.label, sheet=sheet_of[table], row=row["_row"])
-            if table == "risks":
-                record["score"] = risk_score(record.get("probability"), record.get("impact"))
-                record["rating"] = risk_rating(record["score"])
-            if table == "budget":
-                record["program"] = program
-                period = record.get("period")
-                record["fiscal_period"] = (fiscal_period(dt.date.fromisoformat(period), fiscal_year_start_month)
-                                           if isinstance(period, str) else None)
-            table_rows[table].append(record)
+    project_fields: dict[str, dict[str, Any]] = {}
+    project_sources: dict[str, list[Contribution]] = {}
+    tables = {name: _Columns(name) for name in DATA_TABLES}
+    for contribution in ordered:
+        payload = load(contribution.key)
+        if payload is None:
+            continue
+        project_id = str(contribution.project_id)
+        project_sources.setdefault(project_id, []).append(contribution)
+        fields = payload.get("project", {})
+        if contribution.template == "project":
+            project_fields[project_id] = {**project_fields.get(project_id, {}), **fields}
+        else:  # a separate plan/budget/risk log fills in only what a combined workbook did not say
+            project_fields[project_id] = {**fields, **project_fields.get(project_id, {})}
+        for table, rows in payload.get("tables", {}).items():
+            if owners.get((project_id, table)) is contribution:
+                _take_rows(tables[table], table, rows, project_id, contribution.label, sheet_of[table],
+                           fiscal_year_start_month)
+        del payload
+    budget = tables["budget"].data
+    budget["program"] = [project_fields[pid].get("program") for pid in budget["project_id"]]
 
-    project_rows = []
+    projects = _Columns("project")
     for project_id in sorted(project_fields):
         sources = project_sources[project_id]
         statuses = {c.status for c in sources}
         status = "ok" if statuses == {"ok"} else ", ".join(sorted(statuses - {"ok"}))
-        if any(c.project_id == project_id for c in conflicts):
+        if project_id in conflicted:
             status = "conflict" if status == "ok" else status + ", conflict"
         last_good = min((c.last_good_sync for c in sources if c.last_good_sync), default=None)
-        project_rows.append({**project_fields[project_id], "project_id": project_id, "data_status": status,
-                             "last_good_sync": last_good, "source": sources[0].label, "sheet": sheet_of["project"], "row": None})
-    projects = _frame("project", project_rows, ("data_status", "last_good_sync"))
-    tables = {
-        "tasks": _frame("tasks", table_rows["tasks"], ()),
-        "budget": _frame("budget", table_rows["budget"], ("program", "fiscal_period")),
-        "risks": _frame("risks", table_rows["risks"], ()),
-    }
-    return Portfolio(projects, tables, conflicts)
+        projects.append({**project_fields[project_id], "project_id": project_id, "data_status": status,
+                         "last_good_sync": last_good, "source": sources[0].label, "sheet": sheet_of["project"], "row": None})
+    frames = {name: _typed_frame(name, columns.data).sort_values("project_id", kind="stable", ignore_index=True)
+              for name, columns in tables.items()}
+    return Portfolio(_typed_frame("project", projects.data), frames, conflicts)
+
+
+def _take_rows(columns: _Columns, table: str, rows: list[dict[str, Any]], project_id: str, label: str, sheet: str,
+               fiscal_year_start_month: int) -> None:
+    for row in rows:
+        record = dict(row, project_id=project_id, source=label, sheet=sheet, row=row["_row"])
+        if table == "risks":
+            record["score"] = risk_score(record.get("probability"), record.get("impact"))
+            record["rating"] = risk_rating(record["score"])
+        elif table == "budget":
+            period = record.get("period")
+            record["fiscal_period"] = (fiscal_period(dt.date.fromisoformat(period), fiscal_year_start_month)
+                                       if isinstance(period, str) else None)
+        columns.append(record)

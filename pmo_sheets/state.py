@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS sources (
     first_seen TEXT NOT NULL,
     last_checked TEXT NOT NULL,
     last_good_sync TEXT,
+    good_project_id TEXT,
+    good_template TEXT,
     payload BLOB
 );
 CREATE TABLE IF NOT EXISTS history (
@@ -70,7 +72,9 @@ class SourceState:
     first_seen: str
     last_checked: str
     last_good_sync: str | None
-    payload: dict[str, Any] | None  # the last good records, or None if the source was never valid
+    has_payload: bool  # whether last good records are stored (False for a source that was never valid)
+    good_project_id: str | None = None  # the project and template of the stored records
+    good_template: str | None = None
 
 
 def pack(payload: dict[str, Any] | None) -> bytes | None:
@@ -105,14 +109,19 @@ class StateStore:
             self.db.execute("ROLLBACK")
         self.db.close()
 
-    def sources(self, *, with_payload: bool = True) -> dict[str, SourceState]:
-        """Every known source by key."""
-        columns = "key, kind, label, fingerprint, status, project_id, template, errors, warnings, findings, " \
-                  "first_seen, last_checked, last_good_sync, " + ("payload" if with_payload else "NULL")
+    def sources(self) -> dict[str, SourceState]:
+        """Every known source by key (without its stored records: see :meth:`payload`)."""
         result = {}
-        for row in self.db.execute(f"SELECT {columns} FROM sources"):
-            result[row[0]] = SourceState(*row[:9], json.loads(row[9]), row[10], row[11], row[12], unpack(row[13]))
+        query = ("SELECT key, kind, label, fingerprint, status, project_id, template, errors, warnings, findings, "
+                 "first_seen, last_checked, last_good_sync, payload IS NOT NULL, good_project_id, good_template FROM sources")
+        for row in self.db.execute(query):
+            result[row[0]] = SourceState(*row[:9], json.loads(row[9]), row[10], row[11], row[12], bool(row[13]), row[14], row[15])
         return result
+
+    def payload(self, key: str) -> dict[str, Any] | None:
+        """The last good records of one source."""
+        row = self.db.execute("SELECT payload FROM sources WHERE key = ?", (key,)).fetchone()
+        return unpack(row[0]) if row else None
 
     def begin(self) -> None:
         self.db.execute("BEGIN IMMEDIATE")
@@ -124,22 +133,22 @@ class StateStore:
         if self.db.in_transaction:
             self.db.execute("ROLLBACK")
 
-    def save_source(self, state: SourceState, *, payload_changed: bool) -> None:
-        """Insert or update one source (inside the sync's transaction)."""
+    def save_source(self, state: SourceState, payload: dict[str, Any] | None = None) -> None:
+        """Insert or update one source (inside the sync's transaction); stored records change only with ``payload``."""
         values = (state.key, state.kind, state.label, state.fingerprint, state.status, state.project_id, state.template,
                   state.errors, state.warnings, json.dumps(state.findings), state.first_seen, state.last_checked,
                   state.last_good_sync)
-        if payload_changed:
-            self.db.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                            (*values, pack(state.payload)))
-        else:
-            self.db.execute(
-                "INSERT INTO sources (key, kind, label, fingerprint, status, project_id, template, errors, warnings, "
-                "findings, first_seen, last_checked, last_good_sync) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
-                "ON CONFLICT(key) DO UPDATE SET kind=excluded.kind, label=excluded.label, fingerprint=excluded.fingerprint, "
-                "status=excluded.status, project_id=excluded.project_id, template=excluded.template, errors=excluded.errors, "
-                "warnings=excluded.warnings, findings=excluded.findings, last_checked=excluded.last_checked, "
-                "last_good_sync=excluded.last_good_sync", values)
+        if payload is not None:
+            self.db.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                            (*values, state.good_project_id, state.good_template, pack(payload)))
+            return
+        self.db.execute(
+            "INSERT INTO sources (key, kind, label, fingerprint, status, project_id, template, errors, warnings, "
+            "findings, first_seen, last_checked, last_good_sync) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(key) DO UPDATE SET kind=excluded.kind, label=excluded.label, fingerprint=excluded.fingerprint, "
+            "status=excluded.status, project_id=excluded.project_id, template=excluded.template, errors=excluded.errors, "
+            "warnings=excluded.warnings, findings=excluded.findings, last_checked=excluded.last_checked, "
+            "last_good_sync=excluded.last_good_sync", values)
 
     def forget_source(self, key: str) -> None:
         self.db.execute("DELETE FROM sources WHERE key = ?", (key,))

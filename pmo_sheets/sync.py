@@ -13,7 +13,7 @@ import datetime as dt
 import fnmatch
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -154,34 +154,25 @@ def discover(config: PortfolioConfig) -> tuple[list[DiscoveredSource], list[tupl
     return list(unique.values()), failures, google
 
 
-def _check_all(config: PortfolioConfig, sources: list[DiscoveredSource], google: Any,
-               progress: Callable[[int], None] | None) -> dict[str, Checked]:
-    results: dict[str, Checked] = {}
+def _check_all(config: PortfolioConfig, sources: list[DiscoveredSource],
+               google: Any) -> Iterator[tuple[DiscoveredSource, Checked]]:
+    """Read and validate each source, yielding results as they come (workbooks in parallel processes)."""
     excel = [s for s in sources if s.kind == "excel"]
     if len(excel) >= PARALLEL_FROM and config.workers > 1:
         with ProcessPoolExecutor(max_workers=config.workers) as pool:
             paths = [s.locator for s in excel]
-            for source, checked in zip(excel, pool.map(check_excel, paths, [config.day_first] * len(paths), chunksize=4),
-                                       strict=True):
-                results[source.key] = checked
-                if progress:
-                    progress(1)
+            yield from zip(excel, pool.map(check_excel, paths, [config.day_first] * len(paths), chunksize=4), strict=True)
     else:
         for source in excel:
-            results[source.key] = check_excel(source.locator, config.day_first)
-            if progress:
-                progress(1)
+            yield source, check_excel(source.locator, config.day_first)
     for source in sources:
         if source.kind == "excel":
             continue
         try:
             grid: Grid = google.read(source)
-            results[source.key] = _checked(validate_grid(grid, day_first=config.day_first))
+            yield source, _checked(validate_grid(grid, day_first=config.day_first))
         except SourceError as error:
-            results[source.key] = _checked(failed_report(source.label, error))
-        if progress:
-            progress(1)
-    return results
+            yield source, _checked(failed_report(source.label, error))
 
 
 def _status(problem: str | None, has_payload: bool) -> str:
@@ -244,117 +235,137 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, progress: Callable[
         known = store.sources()
         to_read = [s for s in sources if full or s.key not in known or s.fingerprint is None
                    or known[s.key].fingerprint != s.fingerprint]
-        if progress:
-            progress("read", 0, len(to_read))
-        done = [0]
-
-        def tick(count: int) -> None:
-            done[0] += count
-            if progress:
-                progress("read", done[0], len(to_read))
-
-        checked = _check_all(config, to_read, google, tick)
-
-        outcomes: list[SourceOutcome] = []
-        for source in sources:
-            previous = known.get(source.key)
-            if source.key not in checked:
-                assert previous is not None
-                problem = _problem_of(previous)
-                state = replace(previous, label=source.label, status=_status(problem, previous.payload is not None))
-                outcomes.append(SourceOutcome(source, state, False, problem))
-                continue
-            check = checked[source.key]
-            if check.payload is not None:
-                payload, last_good, problem = check.payload, now, None
-            else:
-                payload = previous.payload if previous else None
-                last_good = previous.last_good_sync if previous else None
-                problem = "invalid" if check.readable else "unreadable"
-            state = SourceState(source.key, source.kind, source.label, source.fingerprint, _status(problem, payload is not None),
-                                check.project_id or (previous.project_id if previous else None), check.template,
-                                check.errors, check.warnings, check.findings, previous.first_seen if previous else _now(True),
-                                now, last_good, payload)
-            outcomes.append(SourceOutcome(source, state, True, problem))
-        listed = {s.key for s in sources}
-        store_forget: list[str] = []
-        for key, label, error in failures:
-            previous = known.get(key)
-            state = SourceState(key, "google", label, None, _status("unreadable", bool(previous and previous.payload)),
-                                previous.project_id if previous else None, None, 1, 0,
-                                [{"severity": ERROR, "rule": error.code, "sheet": None, "cell": None, "message": error.message}],
-                                previous.first_seen if previous else now, now,
-                                previous.last_good_sync if previous else None, previous.payload if previous else None)
-            listed.add(key)
-            outcomes.append(SourceOutcome(DiscoveredSource(key, "google", label, label, None), state, True, "unreadable"))
-        newly_missing = False
-        for key, previous in known.items():
-            if key not in listed and not still_configured(key, config):
-                store_forget.append(key)  # taken out of portfolio.toml: it leaves the portfolio
-            elif key not in listed:
-                newly_missing = newly_missing or not previous.status.startswith("missing")
-                state = replace(previous, status=_status("missing", previous.payload is not None))
-                outcomes.append(SourceOutcome(DiscoveredSource(key, previous.kind, previous.label, previous.label, None),
-                                              state, False, "missing"))
-        result.outcomes = outcomes
-
-        contributions = [
-            Contribution(o.state.key, o.state.label, "ok" if o.problem is None else "stale", o.state.first_seen,
-                         o.state.last_good_sync, o.state.payload)
-            for o in outcomes if o.state.payload is not None
-        ]
-        portfolio = consolidate(contributions, fiscal_year_start_month=config.fiscal_year_start_month)
-        _mark_conflicts(result, portfolio)
-        _check_fx(config, portfolio)
-        rollup = project_rollup(portfolio, config.fx)
-        result.figures = key_figures(rollup)
-        result.figures.update(sources_ok=sum(1 for o in outcomes if o.problem is None),
-                              sources_stale=sum(1 for o in outcomes if o.problem and o.state.payload is not None),
-                              sources_failed=sum(1 for o in outcomes if o.problem and o.state.payload is None))
-
-        nothing_changed = (not to_read and not failures and not newly_missing and not store_forget and config.master.exists()
-                           and store.meta("config_digest") == _config_digest(config))
+        # One transaction for the whole sync, committed only once the new master is in place.
         store.begin()
         try:
+            outcomes = _record_sources(store, config, sources, failures, google, known, to_read, now, progress)
+            result.outcomes = outcomes
+            forgotten = [key for key in known if key not in {o.state.key for o in outcomes}]
+            for key in forgotten:
+                store.forget_source(key)  # taken out of portfolio.toml: it leaves the portfolio
+            newly_missing = any(o.problem == "missing" and not known[o.state.key].status.startswith("missing")
+                                for o in outcomes)
+            nothing_changed = (not to_read and not failures and not newly_missing and not forgotten
+                               and config.master.exists() and store.meta("config_digest") == _config_digest(config))
+            if nothing_changed:
+                history = store.history()
+                result.figures = dict(history[-1][1]) if history else {}
+                store.add_history(now, result.figures)
+                store.commit()
+                result.seconds = time.perf_counter() - started
+                return result
+
+            contributions = [
+                Contribution(o.state.key, o.state.label, "ok" if o.problem is None else "stale", o.state.first_seen,
+                             o.state.last_good_sync, o.state.good_project_id, o.state.good_template)
+                for o in outcomes if o.state.has_payload
+            ]
+            portfolio = consolidate(contributions, store.payload, fiscal_year_start_month=config.fiscal_year_start_month)
+            _mark_conflicts(result, portfolio)
+            _check_fx(config, portfolio)
+            result.figures = key_figures(project_rollup(portfolio, config.fx))
+            result.figures.update(sources_ok=sum(1 for o in outcomes if o.problem is None),
+                                  sources_stale=sum(1 for o in outcomes if o.problem and o.state.has_payload),
+                                  sources_failed=sum(1 for o in outcomes if o.problem and not o.state.has_payload))
             for outcome in outcomes:
-                store.save_source(outcome.state, payload_changed=outcome.read)
-            for key in store_forget:
-                store.forget_source(key)
+                if outcome.problem == "conflict":
+                    store.save_source(outcome.state)
             store.add_history(now, result.figures)
             store.set_meta("config_digest", _config_digest(config))
-            if not nothing_changed:
-                headers, comments, archive = read_master_comments(config.master)
-                saved = store.comments()
-                merged = {**saved, **comments}
-                current = set(portfolio.projects["project_id"])
-                archive_keys = {(a[0], a[1], a[2]) for a in archive}
-                for project_id, values in merged.items():
-                    if project_id not in current:
-                        for header, value in values.items():
-                            if (project_id, header, value) not in archive_keys:
-                                archive.append((project_id, header, value, now))
-                                archive_keys.add((project_id, header, value))
-                comment_headers = [FINANCE_COMMENT] + [h for h in headers if h != FINANCE_COMMENT]
-                content = MasterContent(
-                    config.name, config.reporting_currency, config.fx, portfolio,
-                    [_quality_row(o) for o in outcomes], store.history(), now, comment_headers,
-                    {pid: v for pid, v in merged.items() if pid in current}, archive, config.max_rows_per_sheet)
-                try:
-                    write(config.master, content)
-                except OSError as exc:
-                    store.rollback()
-                    result.error = (f"cannot write the master {config.master} ({exc.strerror or exc}); "
-                                    "the previous master is unchanged")
-                    result.seconds = time.perf_counter() - started
-                    return result
-                store.save_comments(merged)
-                result.written = True
+            comments, content = _master_content(config, store, portfolio, outcomes, now)
+            try:
+                write(config.master, content)
+            except OSError as exc:
+                store.rollback()
+                result.error = (f"cannot write the master {config.master} ({exc.strerror or exc}); "
+                                "the previous master is unchanged")
+                result.seconds = time.perf_counter() - started
+                return result
+            store.save_comments(comments)
+            result.written = True
             store.commit()
         except BaseException:
             store.rollback()
             raise
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[DiscoveredSource],
+                    failures: list[tuple[str, str, SourceError]], google: Any, known: dict[str, SourceState],
+                    to_read: list[DiscoveredSource], now: str,
+                    progress: Callable[[str, int, int], None] | None) -> list[SourceOutcome]:
+    """Read what changed and record every source's state; new good records go straight to the store."""
+    outcomes: list[SourceOutcome] = []
+    if progress:
+        progress("read", 0, len(to_read))
+    for done, (source, check) in enumerate(_check_all(config, to_read, google), start=1):
+        previous = known.get(source.key)
+        problem = None if check.payload is not None else ("invalid" if check.readable else "unreadable")
+        has_payload = check.payload is not None or bool(previous and previous.has_payload)
+        # A transient failure (network, quota) must be retried next time even if the source did not change.
+        transient = any(f["rule"] == "source-unreachable" for f in check.findings)
+        state = SourceState(
+            source.key, source.kind, source.label, None if transient else source.fingerprint, _status(problem, has_payload),
+            check.project_id or (previous.project_id if previous else None), check.template, check.errors, check.warnings,
+            check.findings, previous.first_seen if previous else _now(True), now,
+            now if check.payload is not None else (previous.last_good_sync if previous else None), has_payload,
+            check.project_id if check.payload is not None else (previous.good_project_id if previous else None),
+            check.template if check.payload is not None else (previous.good_template if previous else None))
+        store.save_source(state, check.payload)
+        outcomes.append(SourceOutcome(source, state, True, problem))
+        if progress:
+            progress("read", done, len(to_read))
+    read_keys = {o.state.key for o in outcomes}
+    for source in sources:
+        if source.key in read_keys:
+            continue
+        previous = known[source.key]
+        problem = _problem_of(previous)
+        state = replace(previous, label=source.label, status=_status(problem, previous.has_payload))
+        store.save_source(state)
+        outcomes.append(SourceOutcome(source, state, False, problem))
+    listed = {s.key for s in sources}
+    for key, label, error in failures:
+        previous = known.get(key)
+        has_payload = bool(previous and previous.has_payload)
+        finding = {"severity": ERROR, "rule": error.code, "sheet": None, "cell": None, "message": error.message}
+        state = SourceState(key, "google", label, None, _status("unreadable", has_payload),
+                            previous.project_id if previous else None, None, 1, 0, [finding],
+                            previous.first_seen if previous else _now(True), now,
+                            previous.last_good_sync if previous else None, has_payload,
+                            previous.good_project_id if previous else None, previous.good_template if previous else None)
+        store.save_source(state)
+        listed.add(key)
+        outcomes.append(SourceOutcome(DiscoveredSource(key, "google", label, label, None), state, True, "unreadable"))
+    for key, previous in known.items():
+        if key not in listed and still_configured(key, config):
+            state = replace(previous, status=_status("missing", previous.has_payload))
+            store.save_source(state)
+            outcomes.append(SourceOutcome(DiscoveredSource(key, previous.kind, previous.label, previous.label, None),
+                                          state, False, "missing"))
+    return outcomes
+
+
+def _master_content(config: PortfolioConfig, store: StateStore, portfolio: Portfolio, outcomes: list[SourceOutcome],
+                    now: str) -> tuple[dict[str, dict[str, str]], MasterContent]:
+    """Everything the master shows, with finance's comments carried over from the current master."""
+    headers, comments, archive = read_master_comments(config.master)
+    merged = {**store.comments(), **comments}
+    current = set(portfolio.projects["project_id"])
+    archived = {(a[0], a[1], a[2]) for a in archive}
+    for project_id, values in merged.items():
+        if project_id not in current:
+            for header, value in values.items():
+                if (project_id, header, value) not in archived:
+                    archive.append((project_id, header, value, now))
+                    archived.add((project_id, header, value))
+    comment_headers = [FINANCE_COMMENT] + [h for h in headers if h != FINANCE_COMMENT]
+    content = MasterContent(
+        config.name, config.reporting_currency, config.fx, portfolio, [_quality_row(o) for o in outcomes],
+        store.history(), now, comment_headers, {pid: v for pid, v in merged.items() if pid in current}, archive,
+        config.max_rows_per_sheet)
+    return merged, content
 
 
 def still_configured(key: str, config: PortfolioConfig) -> bool:
@@ -373,7 +384,7 @@ def still_configured(key: str, config: PortfolioConfig) -> bool:
 
 def _problem_of(previous: SourceState) -> str | None:
     """The problem of a source that was not read again: what its last check found."""
-    if previous.errors == 0 and previous.payload is not None:
+    if previous.errors == 0 and previous.has_payload:
         return None  # conflicts are worked out again on every sync
     return "invalid" if previous.template else "unreadable"
 

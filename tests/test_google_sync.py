@@ -161,8 +161,6 @@ def test_a_persistent_500_marks_the_source_unreachable_and_keeps_its_last_good_d
     assert portfolio.server.count("sheets") == 3  # the first try and max_retries = 2 more, then it gives up
 
 
-@pytest.mark.xfail(strict=True, reason="sync stores the new fingerprint of a source it could not read, so an "
-                   "unchanged spreadsheet is not tried again after Google recovers")
 def test_a_spreadsheet_unreachable_once_is_read_again_when_google_recovers(portfolio: Portfolio) -> None:
     portfolio.sync()
     portfolio.server.update(portfolio.ids[3], "Project", 2, 2, "Edited while Google is down")
