@@ -338,6 +338,9 @@ class MasterWriter:
                             "" if budget_total == 0 else variance_total / budget_total)
         sheet.freeze_panes(1, 2)
         sheet.autofilter(0, 0, max(total - 1, 1), len(headers) - 1)
+        # A project whose figures are last sync's (stale, missing, conflict) stands out for the reviewer.
+        sheet.conditional_format(f"V2:V{max(last, 2)}", {"type": "text", "criteria": "not containing", "value": "ok",
+                                                         "format": fmt["amber"]})
         rag = f"F2:F{max(last, 2)}"
         for word, style in (("Green", "green"), ("Amber", "amber"), ("Red", "red")):
             sheet.conditional_format(rag, {"type": "cell", "criteria": "==", "value": f'"{word}"', "format": fmt[style]})
