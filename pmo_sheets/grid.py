@@ -2,29 +2,74 @@
 
 A grid knows nothing about where it came from (an .xlsx file, a Google Sheet, an open Excel
 workbook through xlwings): ``rows[0][0]`` is cell A1 of the sheet, whatever the source.
+
+A sheet's rows may be read lazily: the .xlsx reader lists every sheet but reads a sheet's cells only
+when someone asks for them, so validation never pays for the Instructions and Lists sheets.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+Rows = list[list[Any]]
 
-@dataclass
+
 class SheetGrid:
-    """One sheet's values; ``rows[r][c]`` is the cell at row ``r + 1``, column ``c + 1``."""
+    """One sheet's values; ``rows[r][c]`` is the cell at row ``r + 1``, column ``c + 1``.
 
-    name: str
-    rows: list[list[Any]]
-    hidden: bool = False
+    Give either ``rows`` or ``load``, a function that returns them on first use (it may raise
+    :class:`SourceError` when the sheet turns out to be unreadable).
+    """
+
+    __slots__ = ("_load", "_rows", "hidden", "name")
+
+    def __init__(self, name: str, rows: Rows | None = None, hidden: bool = False, *,
+                 load: Callable[[], Rows] | None = None):
+        if rows is None and load is None:
+            rows = []
+        self.name = name
+        self.hidden = hidden
+        self._rows = rows
+        self._load = load if rows is None else None
+
+    @property
+    def rows(self) -> Rows:
+        """The sheet's rows, read on first access when the sheet was listed lazily."""
+        if self._rows is None:
+            load, self._load = self._load, None
+            self._rows = load() if load is not None else []
+        return self._rows
+
+    @rows.setter
+    def rows(self, rows: Rows) -> None:
+        self._rows, self._load = rows, None
+
+    @property
+    def loaded(self) -> bool:
+        """True once the sheet's cells have been read (always true for a grid built from lists)."""
+        return self._rows is not None
 
     def value(self, row: int, col: int) -> Any:
         """The value at 1-based (row, col), or None outside the used range."""
-        if 0 < row <= len(self.rows):
-            line = self.rows[row - 1]
+        rows = self.rows
+        if 0 < row <= len(rows):
+            line = rows[row - 1]
             if 0 < col <= len(line):
                 return line[col - 1]
         return None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SheetGrid):
+            return NotImplemented
+        return (self.name, self.hidden, self.rows) == (other.name, other.hidden, other.rows)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
+
+    def __repr__(self) -> str:
+        rows = f"{len(self._rows)} rows" if self._rows is not None else "not read yet"
+        return f"SheetGrid({self.name!r}, {rows}, hidden={self.hidden})"
 
 
 @dataclass

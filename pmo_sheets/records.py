@@ -10,23 +10,37 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from typing import Any
 
 from pmo_sheets.cells import cell_ref
-from pmo_sheets.coerce import Coercer, is_blank
+from pmo_sheets.coerce import BLANK, Coercer, is_blank
 from pmo_sheets.findings import WARNING, Finding, finding
 from pmo_sheets.grid import SheetGrid
 from pmo_sheets.schemas import ColumnSpec, TableSpec
 
 HEADER_SEARCH_ROWS = 10
 RENAME_CUTOFF = 0.8
+_NOT_HEADER_CHARS = re.compile(r"[^0-9a-z%]+")
 _TOTALS = re.compile(r"^(grand\s+)?(sub)?totals?:?$", re.IGNORECASE)
 
 
 def normalise_header(text: Any) -> str:
     """Header text compared without case, spacing or punctuation differences."""
-    return re.sub(r"[^0-9a-z%]+", " ", str(text).casefold()).strip()
+    return _normalise(text if type(text) is str else str(text))
+
+
+@lru_cache(maxsize=4096)  # the same few dozen header texts come back in every workbook
+def _normalise(text: str) -> str:
+    return _NOT_HEADER_CHARS.sub(" ", text.casefold()).strip()
+
+
+@cache
+def _header_titles(spec: TableSpec) -> frozenset[str]:
+    """Every accepted header of a table, normalised: what the header row is recognised by."""
+    return frozenset(normalise_header(n) for c in spec.columns for n in (c.title, *c.aliases))
 
 
 @dataclass
@@ -117,7 +131,7 @@ def _match_headers(spec: TableSpec, headers: dict[int, Any], sheet: str, header_
 
 
 def _find_header_row(spec: TableSpec, sheet: SheetGrid) -> int | None:
-    titles = {normalise_header(n) for c in spec.columns for n in (c.title, *c.aliases)}
+    titles = _header_titles(spec)
     best, best_hits = None, 0
     for index, line in enumerate(sheet.rows[:HEADER_SEARCH_ROWS], start=1):
         hits = sum(1 for v in line if isinstance(v, str) and normalise_header(v) in titles)
@@ -138,22 +152,37 @@ def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True) -> 
     headers = {i: v for i, v in enumerate(sheet.rows[header_row - 1], start=1) if not is_blank(v)}
     positions, findings = _match_headers(spec, headers, sheet.name, header_row, form=False)
     records.positions = positions
-    readers = [(col.name, positions[col.name] - 1, Coercer(col.schema, day_first=day_first), col.calculated)
-               for col in spec.columns if col.name in positions]
-    input_indexes = [index for _, index, _, calculated in readers if not calculated]
+    # Per column: its field, its index in a row, its reader, and what each text it met was read as
+    # (looked up here, without a call: most cells are text, and a column repeats its texts).
+    readers: list[tuple[str, int, Callable[[Any], Any], dict[str, Any]]] = [
+        (col.name, positions[col.name] - 1, Coercer(col.schema, day_first=day_first).cell_reader(), {})
+        for col in spec.columns if col.name in positions]
+    inputs = [(col.name, positions[col.name] - 1) for col in spec.columns if col.name in positions and not col.calculated]
+    width = max((index for _, index, _, _ in readers), default=-1) + 1
     for number, line in enumerate(sheet.rows[header_row:], start=header_row + 1):
-        width = len(line)
-        if all(index >= width or is_blank(line[index]) for index in input_indexes):
+        if len(line) < width:
+            line = [*line, *[None] * (width - len(line))]
+        values = {}
+        for name, index, read, texts in readers:
+            raw = line[index]
+            if raw is None:
+                continue
+            if raw.__class__ is str:
+                value = texts.get(raw)
+                if value is None:
+                    value = texts[raw] = read(raw)
+            else:
+                value = read(raw)
+            if value is not BLANK:
+                values[name] = value
+        for name, index in inputs:  # the first input cell that is not blank
+            if name in values:
+                first = line[index]
+                break
+        else:
             continue  # blank row, or only formulas showing ""
-        first = next((line[i] for i in input_indexes if i < width and not is_blank(line[i])), None)
         if isinstance(first, str) and _TOTALS.match(first.strip()):
             continue
-        values = {}
-        for name, index, coerce, _ in readers:
-            if index < width:
-                raw = line[index]
-                if not is_blank(raw):
-                    values[name] = coerce(raw)
         records.rows.append(Row(number, values))
     return records, findings
 

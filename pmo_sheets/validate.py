@@ -96,6 +96,13 @@ def _text(value: Any) -> str:
 
 def validate_grid(grid: Grid, *, day_first: bool = True) -> WorkbookReport:
     """Every finding for one workbook, and its records for consolidation."""
+    try:
+        return _validate_grid(grid, day_first=day_first)
+    except SourceError as error:  # a sheet read lazily turned out to be damaged
+        return failed_report(grid.source, error)
+
+
+def _validate_grid(grid: Grid, *, day_first: bool) -> WorkbookReport:
     report = WorkbookReport(grid.source)
     metadata = read_metadata(grid)
     kind = metadata.get("template")

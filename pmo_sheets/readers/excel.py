@@ -1,22 +1,51 @@
 """Read .xlsx/.xlsm files into grids, and recognise the files that are not workbooks at all.
 
-python-calamine (Rust) reads a realistic project workbook in a few milliseconds; openpyxl is the
-fallback where calamine is not installed (inside Excel through xlwings Lite, Pyodide has openpyxl
-but not calamine). Both give the cached values of formula cells, as the spreadsheet last showed them.
+python-calamine (Rust) reads the cells; openpyxl is the fallback where calamine is not installed
+(inside Excel through xlwings Lite, Pyodide has openpyxl but not calamine). Both give the cached
+values of formula cells, as the spreadsheet last showed them.
+
+Before either parses a sheet, the reader makes an in-memory copy of the workbook that holds only what
+cell values need (see :func:`values_only_copy`). A template's table sheets are pre-formatted with
+formulas over 1000 rows; a workbook saved by a spreadsheet program stores a cached "" for each, so a
+plan of 300 tasks is a sheet of 1000 rows, 700 of them blank. Cutting those rows and the formula text
+before parsing makes reading a realistic workbook about twice as fast, and it is where calamine's
+blind spot for error cells is mended: a cell showing #REF! is marked ``t="e"``, which calamine reads as
+"", so the copy turns it into a text cell holding "#REF!" for the validator to report.
+
+Sheets are read lazily: the grid lists every sheet, but a sheet's cells are parsed the first time
+they are asked for, so validation never pays for the Instructions and Lists sheets.
 """
 
 from __future__ import annotations
 
+import io
+import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pmo_sheets.grid import Grid, SheetGrid, SourceError
+from pmo_sheets.grid import Grid, Rows, SheetGrid, SourceError
 from pmo_sheets.readers.error_cells import restore_error_cells
 
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: legacy .xls or an encrypted .xlsx
 _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+ENGINES = ("auto", "calamine", "openpyxl")
+
+# Parts that carry no cell value: pictures, macros, comments, tables' headers, printer settings. Leaving them out of
+# the copy saves inflating them; an .xlsm's macros or a logo can be larger than all the data.
+_NO_VALUES = re.compile(
+    r"^(?:docProps/|customXml/|xl/(?:media|embeddings|drawings|printerSettings|theme|threadedComments|persons)/"
+    r"|xl/(?:worksheets/_rels|tables)/|xl/vbaProject\.bin$|xl/comments[^/]*\.xml$)")
+_WORKSHEET = re.compile(r"^xl/worksheets/[^/]+\.xml$")
+# What calamine need not parse (it spends about a microsecond a cell): a formula cell without a value
+# (never calculated, or showing ""), an empty cell that only carries a style, and the formula text of
+# the other formula cells, whose cached value stays. Formula text may hold &lt; but never <.
+_FORMULA = rb"(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)"
+_NOT_VALUES = re.compile(rb"<c\b[^>]*>" + _FORMULA + rb"(?:<v\s*/>|<v></v>)?</c>|<c\b[^>]*/>|" + _FORMULA)
+_ERROR_TYPE = re.compile(rb'(<(?:\w+:)?c\b[^>]*?\bt=")e(")')
+_MAX_COPY = 200 * 1024 * 1024  # inflate at most this much into memory; bigger files are read from disk
 
 
 def check_workbook_file(path: Path) -> None:
@@ -53,49 +82,153 @@ def check_workbook_file(path: Path) -> None:
         raise SourceError("file-not-workbook", f"{path}: a zip archive but not an Excel workbook")
 
 
-def read_excel(path: str | Path) -> Grid:
-    """Read every sheet's cell values of an .xlsx/.xlsm file into a :class:`Grid`."""
+def read_excel(path: str | Path, *, engine: str = "auto") -> Grid:
+    """The grid of an .xlsx/.xlsm file: every sheet listed, each sheet's cells read when first asked for.
+
+    ``engine`` is ``auto`` (calamine when it is installed, else openpyxl), ``calamine`` or ``openpyxl``.
+    Raises :class:`SourceError` when the file is not a readable workbook; a sheet found damaged only
+    when its cells are read raises it then.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     path = Path(path)
     check_workbook_file(path)
     try:
-        return _read_with_calamine(path)
-    except ImportError:
-        return _read_with_openpyxl(path)
+        copy = values_only_copy(path)
     except SourceError:
         raise
-    except Exception as exc:  # calamine raises its own types for broken parts
+    except Exception as exc:  # a member that does not inflate: a damaged archive
         raise SourceError("file-corrupt", f"{path}: the workbook is damaged ({_first_line(exc)})") from None
+    if engine != "openpyxl":
+        try:
+            return _read_with_calamine(path, copy)
+        except ImportError:
+            if engine == "calamine":
+                raise
+        except SourceError:
+            raise
+        except Exception as exc:  # calamine raises its own types for broken parts
+            raise SourceError("file-corrupt", f"{path}: the workbook is damaged ({_first_line(exc)})") from None
+    return _read_with_openpyxl(path, copy)
 
 
-def _read_with_calamine(path: Path) -> Grid:
+def values_only_copy(path: Path) -> bytes | None:
+    """An uncompressed in-memory copy of the workbook holding only what its cell values need.
+
+    Each worksheet loses its trailing rows without a value (empty cells, formulas showing ""), all
+    formula text (the cached values stay), and its error cells become text cells showing the error.
+    Parts without cell values (pictures, macros, comments) are left out. Returns None for a file too
+    big to copy into memory; it is then read as it is.
+    """
+    with zipfile.ZipFile(path) as archive:
+        members = [info for info in archive.infolist() if not info.is_dir() and not _NO_VALUES.match(info.filename)]
+        if sum(info.file_size for info in members) > _MAX_COPY:
+            return None
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as copy:
+            for info in members:
+                data = archive.read(info)
+                if _WORKSHEET.match(info.filename):
+                    data = values_only_sheet(data)
+                copy.writestr(info.filename, data)
+    return buffer.getvalue()
+
+
+def values_only_sheet(xml: bytes) -> bytes:
+    """A worksheet's XML without trailing valueless rows, empty cells and formulas; error cells as text."""
+    end = xml.rfind(b"</sheetData>")
+    if end < 0:
+        return xml  # an empty sheet (<sheetData/>), or element names with a prefix: read as it is
+    cut = _end_of_values(xml, end)
+    if cut < 0:
+        return xml
+    body = _NOT_VALUES.sub(b"", xml[:cut])
+    if b't="e"' in body:
+        body = _ERROR_TYPE.sub(rb"\1str\2", body)
+    return body + xml[end:]
+
+
+def _end_of_values(xml: bytes, end: int) -> int:
+    """Where the last row holding a value ends, before ``end`` (the ``</sheetData>``); -1 when unsure.
+
+    A saved template has hundreds of trailing rows of empty cells and of formulas showing "", stored
+    as ``<v></v>``. Searching back from the end for ``</v>`` skips those in a few hundred nanoseconds
+    each and stops at the last real value; an inline string (``</is>``) after it counts too.
+    """
+    last = end
+    while True:
+        last = xml.rfind(b"</v>", 0, last)
+        if last < 0 or xml[last - 1] != 0x3E:  # not preceded by '>': <v>...</v> holds something
+            break
+    inline = xml.rfind(b"</is>", max(last, 0), end)
+    last = max(last, inline)
+    if last < 0:  # no value anywhere: an empty table, cut right after <sheetData ...>
+        opening = xml.find(b"<sheetData")
+        close = xml.find(b">", opening, end)
+        return close + 1 if opening >= 0 and close >= 0 else -1
+    row_end = xml.find(b"</row>", last, end)
+    return row_end + len(b"</row>") if row_end >= 0 else -1
+
+
+def _read_with_calamine(path: Path, copy: bytes | None) -> Grid:
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+    if copy is None:
+        return _read_with_calamine_from_disk(path)
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(copy))
+    grid = Grid(str(path))
+    for meta in workbook.sheets_metadata:
+        def load(name: str = meta.name) -> Rows:
+            return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        grid.sheets[meta.name] = SheetGrid(meta.name, hidden=meta.visible != SheetVisibleEnum.Visible,
+                                           load=_damage_as_source_error(path, load))
+    return grid
+
+
+def _read_with_calamine_from_disk(path: Path) -> Grid:
+    """The whole file read by calamine as it is: for workbooks too big to copy into memory."""
     from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     workbook = CalamineWorkbook.from_path(str(path))
     grid = Grid(str(path))
-    for meta in workbook.sheets_metadata:
-        sheet = workbook.get_sheet_by_name(meta.name)
-        rows = sheet.to_python(skip_empty_area=False)
-        grid.sheets[meta.name] = SheetGrid(meta.name, rows, hidden=meta.visible != SheetVisibleEnum.Visible)
-    workbook.close()
+    try:
+        for meta in workbook.sheets_metadata:
+            rows = workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            grid.sheets[meta.name] = SheetGrid(meta.name, rows, hidden=meta.visible != SheetVisibleEnum.Visible)
+    finally:
+        workbook.close()
     restore_error_cells(path, grid)  # calamine reads #REF! and the like as ""
     return grid
 
 
-def _read_with_openpyxl(path: Path) -> Grid:
+def _read_with_openpyxl(path: Path, copy: bytes | None) -> Grid:
     import openpyxl
 
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(io.BytesIO(copy) if copy is not None else path, read_only=True, data_only=True)
     except Exception as exc:
         raise SourceError("file-corrupt", f"{path}: the workbook is damaged ({_first_line(exc)})") from None
     grid = Grid(str(path))
-    try:
-        for worksheet in workbook.worksheets:
-            rows: list[list[Any]] = [list(row) for row in worksheet.iter_rows(min_row=1, min_col=1, values_only=True)]
-            grid.sheets[worksheet.title] = SheetGrid(worksheet.title, rows, hidden=worksheet.sheet_state != "visible")
-    finally:
+    for worksheet in workbook.worksheets:
+        def load(worksheet: Any = worksheet) -> Rows:
+            return [list(row) for row in worksheet.iter_rows(min_row=1, min_col=1, values_only=True)]
+        grid.sheets[worksheet.title] = SheetGrid(worksheet.title, hidden=worksheet.sheet_state != "visible",
+                                                 load=_damage_as_source_error(path, load))
+    if copy is None:
+        for sheet in grid.sheets.values():
+            sheet.rows  # noqa: B018  # read now, so that the file is closed before returning
         workbook.close()
     return grid
+
+
+def _damage_as_source_error(path: Path, load: Callable[[], Rows]) -> Callable[[], Rows]:
+    """``load``, with any failure to parse the sheet reported as a damaged workbook."""
+    def guarded() -> Rows:
+        try:
+            return load()
+        except Exception as exc:
+            raise SourceError("file-corrupt", f"{path}: the workbook is damaged ({_first_line(exc)})") from None
+    return guarded
 
 
 def _first_line(exc: BaseException) -> str:
