@@ -188,9 +188,13 @@ def read_master_comments(path: Path) -> tuple[list[str], dict[str, dict[str, str
     if not path.exists():
         return [], {}, []
     try:
-        grid = read_excel(path)
+        return _read_master_comments(read_excel(path))
     except SourceError:
+        # A damaged master: the comments are also kept in the state store, which the caller merges in.
         return [], {}, []
+
+
+def _read_master_comments(grid: Grid) -> tuple[list[str], dict[str, dict[str, str]], list[tuple[str, str, str, str]]]:
     portfolio = grid.sheet(PORTFOLIO_SHEET)
     headers: list[str] = []
     comments: dict[str, dict[str, str]] = {}
@@ -360,7 +364,8 @@ def _master_content(config: PortfolioConfig, store: StateStore, portfolio: Portf
                 if (project_id, header, value) not in archived:
                     archive.append((project_id, header, value, now))
                     archived.add((project_id, header, value))
-    comment_headers = [FINANCE_COMMENT] + [h for h in headers if h != FINANCE_COMMENT]
+    stored_headers = [h for values in merged.values() for h in values]
+    comment_headers = list(dict.fromkeys([FINANCE_COMMENT, *headers, *stored_headers]))
     content = MasterContent(
         config.name, config.reporting_currency, config.fx, portfolio, [_quality_row(o) for o in outcomes],
         store.history(), now, comment_headers, {pid: v for pid, v in merged.items() if pid in current}, archive,

@@ -11,7 +11,7 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from pmo_sheets.cells import parse_cell
+from pmo_sheets.cells import column_letter, parse_cell
 from pmo_sheets.coerce import SPREADSHEET_ERRORS, is_blank
 from pmo_sheets.findings import ERROR, WARNING, Finding, finding
 from pmo_sheets.grid import Grid, SourceError
@@ -141,6 +141,7 @@ def _validate_grid(grid: Grid, *, day_first: bool) -> WorkbookReport:
             report.findings.append(finding("table-empty", sheet.name, None, f"{spec.title} has no rows yet"))
         report.tables[table_name] = records
     report.findings.extend(run_rules(report.tables))
+    report.findings = drop_consequences(report.findings, report.tables)
     project = report.tables.get("project")
     if project and project.rows:
         project_id = project.rows[0].values.get("project_id")
@@ -174,7 +175,50 @@ def check_schema(records: TableRecords) -> list[Finding]:
             continue  # the missing column was reported once, as such
         findings.append(_cell_finding(spec, records, row.number, column.name, error, row.values.get(name)))
         row.values.pop(name, None)
+    # A text column accepts any text, including a spreadsheet error shown in place of a value.
+    for row in records.rows:
+        for name, value in list(row.values.items()):
+            if isinstance(value, str) and value in SPREADSHEET_ERRORS:
+                column = spec.column(name)
+                findings.append(finding("formula-error", records.sheet, records.cell(row, name),
+                                        f"{column.title} shows the error {value}"))
+                del row.values[name]
     return findings
+
+
+def drop_consequences(findings: list[Finding], tables: dict[str, TableRecords]) -> list[Finding]:
+    """Leave out findings on calculated cells of a row whose own inputs were already flagged.
+
+    A finish before its start also makes the duration negative; an Actual of "lots" makes EAC,
+    variance and budget RAG show errors. The user fixes the input, not the formula, so only the
+    input is reported.
+    """
+    calculated: dict[str, set[str]] = {}
+    for records in tables.values():
+        if records.spec.layout == "form":
+            continue
+        letters = {column_letter(records.positions[c.name]) for c in records.spec.columns
+                   if c.calculated and c.name in records.positions}
+        calculated[records.sheet] = letters
+
+    def split(item: Finding) -> tuple[str, int] | None:
+        if not item.sheet or not item.cell or item.sheet not in calculated:
+            return None
+        row, col = parse_cell(item.cell)
+        return column_letter(col), row
+
+    flagged_inputs = set()
+    for item in findings:
+        place = split(item)
+        if place and place[0] not in calculated[str(item.sheet)]:
+            flagged_inputs.add((item.sheet, place[1]))
+    kept = []
+    for item in findings:
+        place = split(item)
+        if place and place[0] in calculated[str(item.sheet)] and (item.sheet, place[1]) in flagged_inputs:
+            continue
+        kept.append(item)
+    return kept
 
 
 def _priority(error: ValidationError) -> int:

@@ -140,6 +140,7 @@ CASES = [
     Case("formula-error", [("formula-error", "Budget", "H2")], setter("budget", 0, actual="#DIV/0!"), kind="budget"),
     Case("formula-error-calculated", [("formula-error", "Risks", "H3")], edit=cell("Risks", "H3", "#VALUE!"),
          kind="risk_log"),
+    Case("formula-error-in-text-column", [("formula-error", "Tasks", "C4")], edit=cell("Tasks", "C4", "#N/A"), kind="plan"),
     # row level
     Case("finish-before-start", [("finish-before-start", "Tasks", "E5")],
          lambda s: tasks(s)[3].update(finish=tasks(s)[3]["start"] - dt.timedelta(days=2)), kind="plan"),

@@ -114,16 +114,16 @@ REALISTIC_FINDINGS: list[Frozen] = [
 ]
 # The same workbook after LibreOffice recalculated it: every formula has a cached value, so the
 # overwritten and inconsistent calculated cells are judged too, and 1000 rows of formulas show "".
+# A mistake in an input is reported once: the calculated cells it breaks in the same row are left out
+# (validate.drop_consequences), e.g. no negative Duration beside a finish before its start.
 RECALCULATED_FINDINGS: list[Frozen] = [
     ("error", "email-invalid", "Project", "B6"),
     ("warning", "budget-over-approved", "Project", "B14"),
     ("error", "finish-before-start", "Tasks", "E5"),
-    ("error", "value-out-of-range", "Tasks", "L5"),
     ("error", "type-invalid", "Tasks", "H8"),
     ("error", "duplicate-id", "Tasks", "A12"),
     ("error", "predecessor-unknown", "Tasks", "K13"),
     ("error", "date-invalid", "Tasks", "D22"),
-    ("error", "formula-error", "Tasks", "L22"),
     ("error", "finish-before-start", "Tasks", "G24"),
     ("warning", "complete-not-closed", "Tasks", "I42"),
     ("warning", "closed-not-complete", "Tasks", "H43"),
@@ -141,8 +141,6 @@ RECALCULATED_FINDINGS: list[Frozen] = [
     ("error", "value-not-in-list", "Tasks", "N133"),
     ("error", "value-required", "Tasks", "B142"),
     ("error", "finish-before-start", "Tasks", "E143"),
-    ("error", "value-out-of-range", "Tasks", "L143"),
-    ("error", "calculated-value-mismatch", "Tasks", "M143"),
     ("error", "currency-mismatch", "Budget", "F4"),
     ("error", "calculated-value-mismatch", "Budget", "K7"),
     ("error", "calculated-value-mismatch", "Budget", "L7"),
@@ -151,15 +149,11 @@ RECALCULATED_FINDINGS: list[Frozen] = [
     ("error", "calculated-value-mismatch", "Budget", "J10"),
     ("error", "calculated-value-mismatch", "Budget", "K10"),
     ("error", "value-out-of-range", "Budget", "I12"),
-    ("error", "calculated-value-mismatch", "Budget", "J12"),
-    ("error", "calculated-value-mismatch", "Budget", "K12"),
     ("error", "value-not-in-list", "Risks", "F3"),
-    ("error", "value-out-of-range", "Risks", "H3"),
     ("error", "value-out-of-range", "Risks", "H6"),
     ("error", "calculated-value-mismatch", "Risks", "I6"),
     ("error", "risk-score-mismatch", "Risks", "H7"),
     ("error", "type-invalid", "Risks", "G8"),
-    ("error", "type-invalid", "Risks", "H8"),
     ("error", "value-required", "Risks", "B10"),
     ("error", "value-not-in-list", "Risks", "I11"),
 ]
