@@ -85,7 +85,7 @@ def templates(
 
 @app.command()
 def validate(
-    sources: Annotated[list[str], typer.Argument(help="workbook paths or globs")],
+    sources: Annotated[list[str], typer.Argument(help="workbook paths, globs, or Google Sheet URLs or IDs")],
     output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json")] = OutputFormat.text,
     annotate_dir: Annotated[Path | None, typer.Option("--annotate", help="write annotated copies here")] = None,
     month_first: Annotated[bool, typer.Option("--month-first", help="read 03/04/2026 as March 4")] = False,
