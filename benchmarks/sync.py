@@ -26,11 +26,11 @@ BASE_WORKBOOKS = 12  # distinct workbooks written with openpyxl; the rest are cl
 
 
 def _clone_with_project_id(source: Path, target: Path, old_id: str, new_id: str) -> None:
-    """Copy a workbook, replacing its project ID (a shared string) so that every clone is its own project."""
+    """Copy a workbook, replacing its project ID (a shared or inline string) so that every clone is its own project."""
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():
             data = zin.read(item.filename)
-            if item.filename == "xl/sharedStrings.xml":
+            if item.filename == "xl/sharedStrings.xml" or item.filename.startswith("xl/worksheets/"):
                 data = re.sub(rf">{old_id}<".encode(), f">{new_id}<".encode(), data)
             zout.writestr(item, data)
 
@@ -91,6 +91,7 @@ started = time.perf_counter()
 result = run_sync(load_config(Path(sys.argv[1])))
 seconds = time.perf_counter() - started
 print(json.dumps({"seconds": seconds, "read": result.counts["read"], "written": result.written,
+                  "projects": result.figures.get("projects"), "problems": sum(1 for o in result.outcomes if o.problem),
                   "main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
@@ -116,6 +117,8 @@ def run(count: int, with_baseline: bool) -> list[tuple[str, str, str]]:
             '[fx]\nEUR = 1.08\nGBP = 1.27\n[[sources]]\nkind = "excel"\npath = "projects/*.xlsx"\n')
         config = root / "portfolio.toml"
         first = _sync_in_fresh_process(config)
+        # Every clone must be a project of its own, or the benchmark would measure a smaller portfolio.
+        assert first["projects"] == count and first["problems"] == 0, first
         full = first["seconds"]
         rows.append((f"{count}: full sync", f"{full:.1f} s", f"{first['read']} read"))
         nothing = _sync_in_fresh_process(config)["seconds"]
