@@ -101,26 +101,20 @@ def _typed_frame(table: str, columns: dict[str, list[Any]]) -> pd.DataFrame:
     return frame
 
 
-# Free text is rarely repeated; everything else (status, owner, currency, IDs...) is interned so that
-# a 500,000-row portfolio holds each distinct value once.
-_FREE_TEXT = frozenset({"task_name", "title", "description", "mitigation", "predecessors"})
-
-
 class _Columns:
-    """A table being built column by column (far smaller than a list of row dicts)."""
+    """A table being built column by column (far smaller and faster than a list of row dicts)."""
 
     def __init__(self, table: str):
         self.names = table_columns(table)
         self.data: dict[str, list[Any]] = {name: [] for name in self.names}
-        self.interned: dict[Any, Any] = {}
 
-    def append(self, row: dict[str, Any]) -> None:
-        interned = self.interned
+    def extend(self, rows: list[dict[str, Any]], computed: dict[str, list[Any]]) -> None:
+        """Add ``rows``; ``computed`` gives whole columns that the rows do not carry themselves."""
         for name in self.names:
-            value = row.get(name)
-            if isinstance(value, str) and name not in _FREE_TEXT:
-                value = interned.setdefault(value, value)
-            self.data[name].append(value)
+            if name in computed:
+                self.data[name].extend(computed[name])
+            else:
+                self.data[name].extend([row.get(name) for row in rows])
 
 
 def owners_of(contributions: list[Contribution]) -> tuple[dict[tuple[str, str], Contribution], list[Conflict]]:
@@ -182,8 +176,9 @@ def consolidate(contributions: list[Contribution], load: Callable[[str], dict[st
         if project_id in conflicted:
             status = "conflict" if status == "ok" else status + ", conflict"
         last_good = min((c.last_good_sync for c in sources if c.last_good_sync), default=None)
-        projects.append({**project_fields[project_id], "project_id": project_id, "data_status": status,
-                         "last_good_sync": last_good, "source": sources[0].label, "sheet": sheet_of["project"], "row": None})
+        projects.extend([{**project_fields[project_id], "project_id": project_id, "data_status": status,
+                          "last_good_sync": last_good, "source": sources[0].label, "sheet": sheet_of["project"], "row": None}],
+                        {})
     frames = {name: _typed_frame(name, columns.data).sort_values("project_id", kind="stable", ignore_index=True)
               for name, columns in tables.items()}
     return Portfolio(_typed_frame("project", projects.data), frames, conflicts)
@@ -191,13 +186,20 @@ def consolidate(contributions: list[Contribution], load: Callable[[str], dict[st
 
 def _take_rows(columns: _Columns, table: str, rows: list[dict[str, Any]], project_id: str, label: str, sheet: str,
                fiscal_year_start_month: int) -> None:
-    for row in rows:
-        record = dict(row, project_id=project_id, source=label, sheet=sheet, row=row["_row"])
-        if table == "risks":
-            record["score"] = risk_score(record.get("probability"), record.get("impact"))
-            record["rating"] = risk_rating(record["score"])
-        elif table == "budget":
-            period = record.get("period")
-            record["fiscal_period"] = (fiscal_period(dt.date.fromisoformat(period), fiscal_year_start_month)
-                                       if isinstance(period, str) else None)
-        columns.append(record)
+    count = len(rows)
+    computed: dict[str, list[Any]] = {"project_id": [project_id] * count, "source": [label] * count,
+                                      "sheet": [sheet] * count, "row": [row["_row"] for row in rows],
+                                      "program": [None] * count}  # the program is filled in once all projects are known
+    if table == "risks":
+        scores = [risk_score(row.get("probability"), row.get("impact")) for row in rows]
+        computed["score"] = scores
+        computed["rating"] = [risk_rating(score) for score in scores]
+    elif table == "budget":
+        periods: dict[Any, str | None] = {}
+        for row in rows:
+            period = row.get("period")
+            if period not in periods:
+                periods[period] = (fiscal_period(dt.date.fromisoformat(period), fiscal_year_start_month)
+                                   if isinstance(period, str) else None)
+        computed["fiscal_period"] = [periods[row.get("period")] for row in rows]
+    columns.extend(rows, computed)

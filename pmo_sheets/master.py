@@ -31,6 +31,7 @@ from pmo_sheets.rollups import group_rollup, heat_map, program_rollup, project_r
 from pmo_sheets.sheetdata import DataColumnValues, SheetBody, splice
 
 EXCEL_MAX_ROWS = 1_048_576
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 FINANCE_COMMENT = "Finance comment"
 PORTFOLIO_SHEET = "Portfolio"
 ARCHIVE_SHEET = "Comments archive"
@@ -144,7 +145,9 @@ class DataSheetRefs:
 
     def maxifs(self, value: str, *criteria: tuple[str, str]) -> str:
         """MAXIFS over every part of the table, the largest of them."""
-        parts = ["MAXIFS(" + ",".join([values, *self._criteria(criteria, i)]) + ")"
+        # MAXIFS came with Excel 2019, so the file must name it _xlfn.MAXIFS. Spelt out here rather than
+        # through XlsxWriter's use_future_functions, which scans every formula with ~150 regexes.
+        parts = ["_xlfn.MAXIFS(" + ",".join([values, *self._criteria(criteria, i)]) + ")"
                  for i, values in enumerate(self.ranges(value))]
         return parts[0] if len(parts) == 1 else "MAX(" + ",".join(parts) + ")"
 
@@ -174,7 +177,7 @@ class MasterWriter:
 
     def __init__(self, path: Path, content: MasterContent):
         self.content = content
-        self.book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "use_future_functions": True,
+        self.book = xlsxwriter.Workbook(str(path), {"constant_memory": True,
                                                     "strings_to_numbers": False, "strings_to_formulas": False,
                                                     "strings_to_urls": False})
         add = self.book.add_format
@@ -534,15 +537,14 @@ class MasterWriter:
 
 
 def _column_values(frame: pd.DataFrame, column: DataColumn) -> list[Any]:
-    """A frame column as plain Python values for a data sheet: dates as serials, blanks as None."""
+    """A frame column as plain Python values for a data sheet: dates as serials, blanks as None (vectorised)."""
     if column.field not in frame.columns:
         return [None] * len(frame)
     series = frame[column.field]
     if column.kind == "date":
-        return [None if pd.isna(v) else date_to_serial(v.date()) for v in pd.to_datetime(series, errors="coerce")]
-    values = series.astype(object).tolist()
-    return [None if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT
-            else (v.item() if hasattr(v, "item") else v) for v in values]
+        days = (pd.to_datetime(series, errors="coerce") - EXCEL_EPOCH).dt.days
+        return days.astype(object).where(days.notna(), None).tolist()
+    return series.astype(object).where(series.notna(), None).tolist()
 
 
 

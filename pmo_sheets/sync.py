@@ -23,7 +23,7 @@ from pmo_sheets.config import ConfigError, PortfolioConfig
 from pmo_sheets.consolidate import Contribution, Portfolio, consolidate, payload_from_report
 from pmo_sheets.discovery import DiscoveredSource, discover_excel
 from pmo_sheets.findings import ERROR
-from pmo_sheets.grid import Grid, SourceError
+from pmo_sheets.grid import Grid, SheetGrid, SourceError
 from pmo_sheets.master import (
     ARCHIVE_SHEET,
     FINANCE_COMMENT,
@@ -188,10 +188,24 @@ def read_master_comments(path: Path) -> tuple[list[str], dict[str, dict[str, str
     if not path.exists():
         return [], {}, []
     try:
-        return _read_master_comments(read_excel(path))
-    except SourceError:
-        # A damaged master: the comments are also kept in the state store, which the caller merges in.
+        return _read_master_comments(_master_sheets(path, (PORTFOLIO_SHEET, ARCHIVE_SHEET)))
+    except Exception:  # a damaged master: the comments are also in the state store, which the caller merges in
         return [], {}, []
+
+
+def _master_sheets(path: Path, names: tuple[str, ...]) -> Grid:
+    """Just the named sheets of the master: it holds every data row, so reading all of it would be slow."""
+    from python_calamine import CalamineWorkbook
+
+    workbook = CalamineWorkbook.from_path(str(path))
+    grid = Grid(str(path))
+    try:
+        for name in names:
+            if name in workbook.sheet_names:
+                grid.sheets[name] = SheetGrid(name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
+    finally:
+        workbook.close()
+    return grid
 
 
 def _read_master_comments(grid: Grid) -> tuple[list[str], dict[str, dict[str, str]], list[tuple[str, str, str, str]]]:
