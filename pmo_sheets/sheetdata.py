@@ -36,49 +36,44 @@ class DataColumnValues:
     style: int | None = None  # the xf index of the column's number format
 
 
-def _text_cells(values: Sequence[Any], letter: str, first_row: int) -> list[str]:
-    escaped: dict[Any, str] = {}
-    cells = []
-    for row, value in enumerate(values, start=first_row):
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            cells.append("")
-            continue
-        text = escaped.get(value)
-        if text is None:
-            raw = _ILLEGAL_XML.sub("", str(value))
-            space = ' xml:space="preserve"' if raw != raw.strip() else ""
-            text = escaped[value] = f'" t="inlineStr"><is><t{space}>{escape(raw)}</t></is></c>'
-        cells.append(f'<c r="{letter}{row}{text}')
-    return cells
+_BLANK = "<c/>"
 
 
-def _number_cells(values: Sequence[Any], letter: str, first_row: int, style: int | None) -> list[str]:
-    tail = f'" s="{style}"><v>' if style else '"><v>'
+def _text_cell(value: Any) -> str:
+    raw = _ILLEGAL_XML.sub("", str(value))
+    space = ' xml:space="preserve"' if raw != raw.strip() else ""
+    return f'<c t="inlineStr"><is><t{space}>{escape(raw)}</t></is></c>'
+
+
+def _column_cells(values: Sequence[Any], kind: str, style: int | None) -> list[str]:
+    """Each value's ``<c>`` element. Cells carry no ``r`` reference (it is optional in OOXML: a cell is the
+    next column of its row, and a blank keeps its place with ``<c/>``), so one element serves every repeat
+    of a value and is built once per distinct value."""
+    made: dict[Any, str] = {None: _BLANK}
+    number_head = f'<c s="{style}"><v>' if style else "<c><v>"
     cells = []
-    for row, value in enumerate(values, start=first_row):
-        if value is None or value != value or isinstance(value, bool) or not isinstance(value, (int, float)):
-            cells.append("" if value is None or value != value else
-                         f'<c r="{letter}{row}" t="inlineStr"><is><t>{escape(str(value))}</t></is></c>')
-        else:
-            cells.append(f'<c r="{letter}{row}{tail}{value!r}</v></c>')
+    append = cells.append
+    for value in values:
+        cell = made.get(value)
+        if cell is None:
+            if isinstance(value, float) and math.isnan(value):
+                cell = _BLANK
+            elif kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
+                cell = f"{number_head}{value!r}</v></c>"
+            else:
+                cell = _text_cell(value)
+            made[value] = cell
+        append(cell)
     return cells
 
 
 def rows_xml(columns: Sequence[DataColumnValues], first_row: int, count: int) -> Iterator[bytes]:
     """``<row>`` elements for ``count`` rows starting at sheet row ``first_row``, in chunks of bytes."""
-    letters = [column_letter(i + 1) for i in range(len(columns))]
     for start in range(0, count, CHUNK_ROWS):
         stop = min(count, start + CHUNK_ROWS)
-        sheet_row = first_row + start
-        built = []
-        for column, letter in zip(columns, letters, strict=True):
-            values = column.values[start:stop]
-            if column.kind == "text":
-                built.append(_text_cells(values, letter, sheet_row))
-            else:
-                built.append(_number_cells(values, letter, sheet_row, column.style))
+        built = [_column_cells(column.values[start:stop], column.kind, column.style) for column in columns]
         yield "".join([f'<row r="{n}">{"".join(cells)}</row>'
-                       for n, cells in enumerate(zip(*built, strict=True), start=sheet_row)]).encode()
+                       for n, cells in enumerate(zip(*built, strict=True), start=first_row + start)]).encode()
 
 
 @dataclass
