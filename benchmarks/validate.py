@@ -15,10 +15,8 @@ import argparse
 import gc
 import os
 import platform
-import re
 import tempfile
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,21 +70,6 @@ def time_stages(stages: list[tuple[str, Callable[[Any], Any], list[Any]]], round
                 function(item)
             best[name] = min(best[name], (time.process_time() - start) / len(items))
     return {name: seconds * 1000.0 for name, seconds in best.items()}
-
-
-def show_empty_formulas(path: Path, target: Path) -> Path:
-    """A copy in which every formula shows "", as a spreadsheet program saves the template's empty rows.
-
-    openpyxl writes formulas without a cached value; Excel, LibreOffice and Google Sheets store one for
-    each of the 1000 pre-formatted rows of every table sheet, and the reader must skip them cheaply.
-    """
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename.startswith("xl/worksheets/sheet"):
-                data = re.sub(rb'(<c r="[A-Z]+\d+"(?: s="\d+")?)><f>([^<]*)</f><v\s*/>', rb'\1 t="str"><f>\2</f><v></v>', data)
-            out.writestr(info, data)
-    return target
 
 
 def make_workbooks(directory: Path, count: int) -> list[Path]:
@@ -188,6 +171,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workbooks", type=int, default=5, help="distinct sample workbooks (default 5)")
     args = parser.parse_args(argv)
     from rich.console import Console
+
+    from pmo_sheets.samples import show_empty_formulas
 
     pinned = pin_to_one_core()
     with tempfile.TemporaryDirectory(prefix="pmo-bench-") as folder:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from openpyxl import Workbook, load_workbook
 from pmo_sheets.schemas import KINDS, load_tables
 from pmo_sheets.templates import build_template, template_path
 
+_EMPTY_FORMULA = re.compile(rb'(<c r="[A-Z]+\d+"(?: s="\d+")?)><f>([^<]*)</f><v\s*/>')
 PROGRAMS = ["Digital Workplace", "Customer Platform", "Finance Transformation", "Data & Analytics"]
 PORTFOLIOS = {"Digital Workplace": "Operations", "Customer Platform": "Growth",
               "Finance Transformation": "Operations", "Data & Analytics": "Growth"}
@@ -175,3 +178,15 @@ def plant_mistakes(sample: SampleProject) -> list[str]:
     return ["Tasks row 5: finish before start", "Tasks row 7: unknown predecessor 9.9",
             "Tasks row 8: '% Complete' typed as 'half'", "Budget row 4: wrong currency",
             "Risks row 3: probability 7 (1-5 allowed)"]
+
+
+def show_empty_formulas(path: Path, target: Path) -> Path:
+    """A copy in which every formula cell shows "" as its cached value, as Excel and Google Sheets save a
+    template's empty rows (openpyxl writes formulas without cached values). Readers must skip them cheaply."""
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = _EMPTY_FORMULA.sub(rb'\1 t="str"><f>\2</f><v></v>', data)
+            out.writestr(info, data)
+    return target

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # lets tests import the helper modules beside them
 
+from fake_google import FakeGoogle
+
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def _no_google_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's own PMO_GOOGLE_* settings."""
+    for name in list(os.environ):
+        if name.startswith("PMO_GOOGLE_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def google() -> Iterator[FakeGoogle]:
+    """The local Sheets v4 + Drive v3 server, for one test."""
+    with FakeGoogle() as server:
+        yield server

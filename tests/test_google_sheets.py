@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,19 +30,6 @@ from pmo_sheets.samples import plant_mistakes, sample_project, write_workbook
 from pmo_sheets.validate import validate_grid
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(autouse=True)
-def _no_google_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("PMO_GOOGLE_"):
-            monkeypatch.delenv(name)
-
-
-@pytest.fixture
-def google() -> Iterator[FakeGoogle]:
-    with FakeGoogle() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,7 @@ would point it at a proxy.
 
 from __future__ import annotations
 
-import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,19 +18,6 @@ from pmo_sheets.master import PORTFOLIO_SHEET
 from pmo_sheets.readers.excel import read_excel
 from pmo_sheets.samples import SampleProject, sample_project, write_workbook
 from pmo_sheets.sync import SyncResult, run_sync
-
-
-@pytest.fixture(autouse=True)
-def _no_google_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("PMO_GOOGLE_"):
-            monkeypatch.delenv(name)
-
-
-@pytest.fixture
-def google() -> Iterator[FakeGoogle]:
-    with FakeGoogle() as server:
-        yield server
 
 
 def small(number: int) -> SampleProject:

@@ -11,8 +11,6 @@ reader used inside Excel, where calamine does not exist) must give the same find
 from __future__ import annotations
 
 import datetime as dt
-import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,14 @@ from openpyxl import load_workbook
 
 from pmo_sheets.grid import Grid
 from pmo_sheets.readers import excel
-from pmo_sheets.samples import SampleProject, plant_mistakes, realistic_project, sample_project, write_workbook
+from pmo_sheets.samples import (
+    SampleProject,
+    plant_mistakes,
+    realistic_project,
+    sample_project,
+    show_empty_formulas,
+    write_workbook,
+)
 from pmo_sheets.validate import WorkbookReport, validate_grid
 
 Frozen = tuple[str, str, str | None, str | None]  # (severity, rule, sheet, cell)
@@ -173,22 +178,6 @@ PLAN_FINDINGS: list[Frozen] = [
 ]
 
 
-def _show_empty_formulas(path: Path) -> Path:
-    """Make every formula cell show "" as its cached value, as Excel and Google Sheets save a template's empty rows.
-
-    openpyxl writes formulas without cached values; a workbook saved by a spreadsheet program has a
-    cached "" in each of the template's 1000 pre-formatted rows, which the reader must skip cheaply.
-    """
-    target = path.with_name(path.stem + "-shown.xlsx")
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename.startswith("xl/worksheets/sheet"):
-                data = re.sub(rb'(<c r="[A-Z]+\d+"(?: s="\d+")?)><f>([^<]*)</f><v\s*/>', rb'\1 t="str"><f>\2</f><v></v>', data)
-            out.writestr(info, data)
-    return target
-
-
 @pytest.fixture(scope="module")
 def realistic_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sample = realistic_project(7)
@@ -262,7 +251,7 @@ def test_realistic_workbook_findings_are_frozen(realistic_file: Path) -> None:
 
 def test_formulas_showing_empty_text_change_nothing(realistic_file: Path) -> None:
     """A saved workbook's 700 trailing rows of formulas showing "" are not rows of the table."""
-    shown = _show_empty_formulas(realistic_file)
+    shown = show_empty_formulas(realistic_file, realistic_file.with_name("realistic-shown.xlsx"))
     fast, fallback = _both_readers(shown)
     assert frozen(fast) == REALISTIC_FINDINGS
     _assert_same(fast, fallback)
