@@ -1,4 +1,4 @@
-"""Shared fixtures: sample workbooks written into the real templates."""
+"""Shared test set-up: helper modules importable, no Google settings leaking in, the local Google server."""
 
 from __future__ import annotations
 
@@ -12,11 +12,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # lets tests import the helper modules beside them
 
 from fake_google import FakeGoogle
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    return tmp_path
 
 
 @pytest.fixture(autouse=True)
