@@ -90,8 +90,8 @@ def parse_date(value: Any, *, day_first: bool = True) -> dt.date | None:
     return None
 
 
-def parse_number(value: Any, *, percent: bool = False) -> float | None:
-    """A number from a float, ``$1,200.50``, ``(300)``, ``1 200 EUR`` or, in a percent column, ``50%``."""
+def parse_number(value: Any) -> float | None:
+    """A number from a float, ``$1,200.50``, ``(300)``, ``1 200 EUR`` or ``50%`` (0.5)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -132,11 +132,10 @@ def _plain_text(value: Any) -> str:
 class Coercer:
     """Reads cells for one column of a schema: type, format and list tolerance in one callable."""
 
-    __slots__ = ("day_first", "enum_lookup", "kind", "month", "percent")
+    __slots__ = ("day_first", "enum_lookup", "kind", "month")
 
     def __init__(self, schema: dict[str, Any], *, day_first: bool = True):
         self.kind = "date" if schema.get("format") == "date" else schema.get("type", "string")
-        self.percent = schema.get("x-number-format", "").endswith("%")
         self.month = bool(schema.get("x-month"))
         enum = schema.get("enum")
         self.enum_lookup = ({str(v).casefold(): v for v in enum} if enum and self.kind == "string" else None)
@@ -194,7 +193,7 @@ class Coercer:
                 day = day.replace(day=1)
             return day.isoformat()
         if kind in ("number", "integer"):
-            number = parse_number(value, percent=self.percent)
+            number = parse_number(value)
             if number is None:
                 return value if isinstance(value, bool) else _plain_text(value)
             if kind == "integer" or number.is_integer():

@@ -197,7 +197,6 @@ class MasterWriter:
             "total_pct": add({"bold": True, "top": 1, "num_format": "0%"}),
             "comment": add({"bg_color": "#FFF2CC", "text_wrap": True}),
             "green": add({"bg_color": "#C6EFCE"}), "amber": add({"bg_color": "#FFEB9C"}), "red": add({"bg_color": "#FFC7CE"}),
-            "text": None, "percent_ro": add({"num_format": "0%"}),
         }
         self.path = path
         self.pending: list[tuple[str, list[tuple[list[Any], str]], int]] = []
