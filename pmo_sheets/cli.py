@@ -39,10 +39,11 @@ def new(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="file to write (default: ID-KIND.xlsx)")] = None,
     start: Annotated[str | None, typer.Option(help="project start date, YYYY-MM-DD")] = None,
     finish: Annotated[str | None, typer.Option(help="project finish date, YYYY-MM-DD")] = None,
+    addin: Annotated[bool, typer.Option("--addin", help="carry the xlwings Lite add-in (Validate in Excel)")] = False,
 ) -> None:
     """Make a ready-to-fill workbook from a template.
 
-    Example: pmo new project --project-id PRJ-0042 --name "New CRM" -o PRJ-0042.xlsx
+    Example: pmo new project --project-id PRJ-0042 --name "New CRM" -o PRJ-0042.xlsx --addin
     """
     from pmo_sheets.templates import new_workbook
 
@@ -56,8 +57,8 @@ def new(
     target = output or Path(f"{project_id}-{kind}.xlsx")
     if target.exists():
         _fail_usage(f"{target} already exists; choose another name with -o")
-    new_workbook(kind, project_id, name, target, start=start_date, finish=finish_date)
-    typer.echo(f"wrote {target} ({kind} workbook for {project_id})")
+    new_workbook(kind, project_id, name, target, start=start_date, finish=finish_date, addin=addin)
+    typer.echo(f"wrote {target} ({kind} workbook for {project_id}{', with the xlwings Lite add-in' if addin else ''})")
 
 
 @app.command()
@@ -80,6 +81,21 @@ def templates(
         typer.echo("templates match the schemas")
         return
     for path in write_templates(directory):
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+def lite(
+    directory: Annotated[Path, typer.Argument(help="folder to write main.py and requirements.txt into")],
+) -> None:
+    """Write the add-in's main.py and requirements.txt for pasting into the xlwings Lite editor.
+
+    main.py is self-contained: it carries the pmo-sheets modules it needs, so nothing has to be hosted.
+    Example: pmo lite lite-code/
+    """
+    from pmo_sheets.addin.bundle import write_lite_files
+
+    for path in write_lite_files(directory):
         typer.echo(f"wrote {path}")
 
 

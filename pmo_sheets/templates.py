@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import uuid
 import zipfile
 from copy import copy
 from pathlib import Path
@@ -38,6 +39,7 @@ from pmo_sheets.schemas import (
     TableSpec,
     load_tables,
 )
+from pmo_sheets.webextension import WEBEXTENSION_PART
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -51,9 +53,14 @@ RAG_FILLS = {"Green": "C6EFCE", "Amber": "FFEB9C", "Red": "FFC7CE", "Low": "C6EF
 TEMPLATE_TIMESTAMP = dt.datetime(2026, 1, 1)
 
 
-def template_path(kind: str, directory: Path | None = None) -> Path:
-    """Where the checked-in template of a kind lives."""
-    return (directory or default_template_dir()) / f"{kind}.xlsx"
+#: The sub-folder of the templates that carry the xlwings Lite add-in (its Validate, Clear, New project).
+ADDIN_FOLDER = "with-addin"
+
+
+def template_path(kind: str, directory: Path | None = None, *, addin: bool = False) -> Path:
+    """Where the checked-in template of a kind lives; ``addin``: the one that carries the Lite add-in."""
+    directory = directory or default_template_dir()
+    return (directory / ADDIN_FOLDER if addin else directory) / f"{kind}.xlsx"
 
 
 def default_template_dir() -> Path:
@@ -257,11 +264,20 @@ def build_template(kind: str) -> Workbook:
     return workbook
 
 
-def template_bytes(kind: str) -> bytes:
-    """The template as the bytes of an .xlsx file: the same bytes every time for the same schemas."""
+def template_bytes(kind: str, *, addin: bool = False) -> bytes:
+    """The template as the bytes of an .xlsx file: the same bytes every time for the same schemas.
+
+    ``addin``: the template also carries the xlwings Lite add-in and its code (the same workbook id in
+    every copy of the template; ``pmo new --addin`` gives each new workbook its own).
+    """
     buffer = io.BytesIO()
     build_template(kind).save(buffer)
-    return _without_save_times(buffer.getvalue())
+    data = buffer.getvalue()
+    if addin:
+        from pmo_sheets.addin.bundle import with_lite_scripts
+
+        data = with_lite_scripts(data, workbook_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"pmo-sheets/template/{kind}")))
+    return _without_save_times(data)
 
 
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
@@ -290,10 +306,12 @@ def write_templates(directory: Path | None = None) -> list[Path]:
     directory = directory or default_template_dir()
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for kind in KINDS:
-        path = template_path(kind, directory)
-        path.write_bytes(template_bytes(kind))
-        written.append(path)
+    for addin in (False, True):
+        for kind in KINDS:
+            path = template_path(kind, directory, addin=addin)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(template_bytes(kind, addin=addin))
+            written.append(path)
     return written
 
 
@@ -307,12 +325,12 @@ def check_templates(directory: Path | None = None) -> list[str]:
     """What differs between the checked-in templates and the schemas; empty when they match."""
     directory = directory or default_template_dir()
     problems = []
-    for kind in KINDS:
-        path = template_path(kind, directory)
+    for addin, kind in ((addin, kind) for addin in (False, True) for kind in KINDS):
+        path = template_path(kind, directory, addin=addin)
         if not path.exists():
             problems.append(f"{path}: missing; run 'pmo templates'")
             continue
-        expected, actual = _parts(template_bytes(kind)), _parts(path.read_bytes())
+        expected, actual = _parts(template_bytes(kind, addin=addin)), _parts(path.read_bytes())
         differing = sorted(name for name in expected.keys() | actual.keys() if expected.get(name) != actual.get(name))
         if differing:
             problems.append(f"{path}: differs from the schemas in {_describe_parts(path, differing)}; "
@@ -333,21 +351,33 @@ def _describe_parts(path: Path, parts: list[str]) -> str:
         if part.startswith("xl/worksheets/sheet") and part.endswith(".xml"):
             index = int(part.removeprefix("xl/worksheets/sheet").removesuffix(".xml")) - 1
             described.append(f"sheet '{names[index]}'" if 0 <= index < len(names) else part)
+        elif part == WEBEXTENSION_PART:
+            described.append("the add-in's code (pmo-sheets changed since the template was made)")
         else:
             described.append(part)
     return ", ".join(described)
 
 
 def new_workbook(kind: str, project_id: str, name: str, output: Path, *,
-                 start: dt.date | None = None, finish: dt.date | None = None) -> Path:
-    """A ready-to-fill workbook: the template with the Project sheet's ID and name filled in."""
+                 start: dt.date | None = None, finish: dt.date | None = None, addin: bool = False) -> Path:
+    """A ready-to-fill workbook: the template with the Project sheet's ID and name filled in.
+
+    ``addin``: the workbook carries the xlwings Lite add-in (Validate, Clear, New project) and its code.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
     source = template_path(kind)
     workbook = load_workbook(source) if source.exists() else build_template(kind)
     stamp_project(workbook, project_id=project_id, project_name=name, start_date=start, finish_date=finish)
     output.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(output)
+    if not addin:
+        workbook.save(output)
+        return output
+    from pmo_sheets.addin.bundle import with_lite_scripts
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)  # openpyxl drops add-in parts on load, so they are added after the save
+    output.write_bytes(with_lite_scripts(buffer.getvalue()))
     return output
 
 

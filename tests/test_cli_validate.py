@@ -10,20 +10,12 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from typer.testing import CliRunner, Result
-from workbooks import found, small_sample, write
+from workbooks import found, pmo, small_sample, write
 
 from pmo_sheets.annotate import ERROR_FILL, WARNING_FILL
-from pmo_sheets.cli import app
 
 FILE_KEYS = ["source", "template", "template_version", "project_id", "valid", "errors", "warnings", "findings"]
 FINDING_KEYS = ["severity", "rule", "sheet", "cell", "message"]
-
-
-def pmo(*args: str) -> Result:
-    result = CliRunner().invoke(app, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -50,8 +50,9 @@ def test_a_filled_workbook_keeps_its_findings_through_libreoffice(tmp_path: Path
         row.values["probability"] * row.values["impact"] for row in risk_rows]
 
 
-def test_a_new_workbook_keeps_its_template_and_findings_through_libreoffice(tmp_path: Path) -> None:
-    source = new_workbook("plan", "PRJ-0042", "New CRM", tmp_path / "in" / "PRJ-0042.xlsx")
+@pytest.mark.parametrize("addin", [False, True], ids=["plain", "carrying-the-addin"])
+def test_a_new_workbook_keeps_its_template_and_findings_through_libreoffice(tmp_path: Path, addin: bool) -> None:
+    source = new_workbook("plan", "PRJ-0042", "New CRM", tmp_path / "in" / "PRJ-0042.xlsx", addin=addin)
     before = found(source)
 
     saved = convert(source, tmp_path / "out")

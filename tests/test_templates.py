@@ -12,23 +12,15 @@ import pytest
 from jsonschema import Draft202012Validator
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
-from typer.testing import CliRunner, Result
-from workbooks import located, report_of
+from workbooks import located, pmo, report_of
 
 from pmo_sheets.cells import column_letter
-from pmo_sheets.cli import app
 from pmo_sheets.findings import catalogue_markdown
 from pmo_sheets.schemas import KINDS, LISTS_SHEET, METADATA_SHEET, TableSpec, load_tables
 from pmo_sheets.templates import formula_for, template_path, write_templates
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILES = sorted((ROOT / "schemas").glob("*.schema.json"))
-
-
-def pmo(*args: str) -> Result:
-    result = CliRunner().invoke(app, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=[p.name for p in SCHEMA_FILES])
@@ -76,9 +68,14 @@ def test_templates_check_fails_naming_the_templates_a_changed_schema_affects(
     result = pmo("templates", "--check")
 
     assert result.exit_code == 1
-    problems = result.stderr.splitlines()
-    assert [Path(line.split(":")[0]).name for line in problems] == ["project.xlsx", "plan.xlsx"]
-    assert all("sheet 'Tasks'" in line and "run 'pmo templates'" in line for line in problems)
+    problems = {str(Path(line.split(":")[0]).relative_to(template_path("plan").parent)): line
+                for line in result.stderr.splitlines()}
+    # the plain templates with a Tasks sheet, and every add-in template, whose code carries the schemas
+    assert list(problems) == ["project.xlsx", "plan.xlsx"] + [f"with-addin/{kind}.xlsx" for kind in KINDS]
+    assert all("run 'pmo templates'" in line for line in problems.values())
+    assert [name for name, line in problems.items() if "sheet 'Tasks'" in line] == [
+        "project.xlsx", "plan.xlsx", "with-addin/project.xlsx", "with-addin/plan.xlsx"]
+    assert all("the add-in's code" in line for name, line in problems.items() if name.startswith("with-addin/"))
 
 
 def test_templates_check_fails_on_a_hand_edited_template(tmp_path: Path) -> None:
@@ -102,6 +99,7 @@ def test_regenerating_the_templates_gives_the_checked_in_bytes(tmp_path: Path) -
 
     for kind in KINDS:
         assert (tmp_path / f"{kind}.xlsx").read_bytes() == template_path(kind).read_bytes(), kind
+        assert (tmp_path / "with-addin" / f"{kind}.xlsx").read_bytes() == template_path(kind, addin=True).read_bytes(), kind
 
 
 # --- pmo new ---------------------------------------------------------------------------------------------------------

@@ -11,13 +11,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 from openpyxl import Workbook
+from typer.testing import CliRunner, Result
 
+from pmo_sheets.cli import app
 from pmo_sheets.findings import Finding
 from pmo_sheets.samples import SampleProject, fill_workbook, sample_project
 from pmo_sheets.sources import validate_source
 from pmo_sheets.validate import WorkbookReport
 
 Located = tuple[str, str | None, str | None]  # (rule, sheet, cell)
+
+
+def pmo(*args: str) -> Result:
+    """Run the ``pmo`` command line in-process; an exception other than an exit fails the test."""
+    result = CliRunner().invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
 
 
 def small_sample() -> SampleProject:

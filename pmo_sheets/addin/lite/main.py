@@ -1,12 +1,14 @@
-"""pmo-sheets for xlwings Lite: paste this file into the xlwings Lite editor's main.py.
+"""pmo-sheets for xlwings Lite: the scripts and functions the add-in shows.
 
 xlwings Lite (free, from Excel's add-in store) runs Python inside Excel through Pyodide and keeps
 main.py and requirements.txt inside the workbook, so a workbook set up once carries its buttons to
 everyone who opens it with the add-in installed. The scripts below appear in the add-in's Run
 dropdown; the functions can be typed in any cell, for example ``=PMO_RISK_RATING(F2, G2)``.
 
-The logic lives in :mod:`pmo_sheets.addin` (installed by requirements.txt), the same module the
-desktop add-in and the tests use; this file only registers it with Lite.
+This file imports pmo-sheets as a package. What goes into a workbook is the self-contained version
+that :mod:`pmo_sheets.addin.bundle` makes from it (``pmo lite``, and the templates in
+``workbook_templates/with-addin/``): the pmo-sheets modules these scripts use, then this file.
+The logic lives in :mod:`pmo_sheets.addin`, the same module the desktop add-in and the tests use.
 """
 
 from __future__ import annotations
