@@ -9,6 +9,7 @@ the workbook open already; reading its values through the adapter is counted, an
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -35,6 +36,31 @@ def cold_import(module: str, runs: int = 5) -> list[float]:
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
     return [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                                  cwd=ROOT).stdout.strip()) for _ in range(runs)]
+
+
+_BUNDLED_START = """
+import runpy, sys, time
+from pathlib import Path
+sys.path[:] = [p for p in sys.path if not (Path(p or ".") / "pmo_sheets" / "__init__.py").exists()]
+t = time.perf_counter(); runpy.run_path(sys.argv[1]); print(time.perf_counter() - t)
+"""
+
+
+def cold_bundled_start(runs: int = 5) -> list[float]:
+    """Seconds for the self-contained Lite main.py to unpack pmo-sheets and import it, first start each time."""
+    from pmo_sheets.addin.bundle import lite_main
+
+    times = []
+    with tempfile.TemporaryDirectory() as folder:
+        main = Path(folder) / "main.py"
+        main.write_text(lite_main(), encoding="utf-8")
+        for run in range(runs):
+            fresh = Path(folder) / f"tmp{run}"  # an empty temp dir: nothing unpacked yet
+            fresh.mkdir()
+            result = subprocess.run([sys.executable, "-c", _BUNDLED_START, str(main)], capture_output=True, text=True,
+                                    check=True, cwd=folder, env={**os.environ, "TMPDIR": str(fresh)})
+            times.append(float(result.stdout.strip()))
+    return times
 
 
 def _adapter() -> Any:
@@ -81,6 +107,7 @@ def main() -> None:
 
     for module, what in IMPORTS.items():
         row(what, cold_import(module))
+    row("cold start: self-contained Lite main.py (unpack + import)", cold_bundled_start())
     with tempfile.TemporaryDirectory() as folder:
         path = realistic_workbook(Path(folder))
         seconds, book = timed_presses(path, prepare_validation, 5)
