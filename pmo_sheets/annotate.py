@@ -27,10 +27,21 @@ def issue_rows(report: WorkbookReport) -> list[tuple[str, str, str, str, str]]:
     return [(f.severity, f.location, f.rule, f.message, RULES[f.rule].fix) for f in report.findings]
 
 
+def annotated_path(source: str, directory: Path) -> Path:
+    """Where the annotated copy of ``source`` goes in ``directory``."""
+    return directory / Path(source).name
+
+
+def overwritten_sources(reports: list[WorkbookReport], directory: Path) -> list[str]:
+    """The readable sources whose annotated copy in ``directory`` would be the source file itself."""
+    return [r.source for r in reports
+            if r.readable and annotated_path(r.source, directory).resolve() == Path(r.source).resolve()]
+
+
 def annotate(report: WorkbookReport, directory: Path) -> Path:
     """Write an annotated copy of ``report.source`` into ``directory``; returns the copy's path."""
     source = Path(report.source)
-    target = directory / source.name
+    target = annotated_path(report.source, directory)
     if target.resolve() == source.resolve():
         raise ValueError(f"{target}: the annotated copy would overwrite the source; choose another folder")
     workbook = load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm")

@@ -116,17 +116,23 @@ def validate(
         _fail_usage(str(exc))
     from pmo_sheets.report import json_report, text_report
 
+    failed_copies = False
     if annotate_dir is not None:
-        from pmo_sheets.annotate import annotate
+        from pmo_sheets.annotate import annotate, overwritten_sources
 
+        clashes = overwritten_sources(reports, annotate_dir)
+        if clashes:
+            _fail_usage(f"--annotate {annotate_dir}: the annotated copy of {clashes[0]} would overwrite it; "
+                        "choose a folder other than the sources' own")
         for report in reports:
             if report.readable:
                 try:
                     annotate(report, annotate_dir)
                 except (OSError, ValueError) as exc:
+                    failed_copies = True
                     typer.echo(f"pmo: cannot write annotated copy of {report.source}: {exc}", err=True)
     typer.echo(json_report(reports) if output_format is OutputFormat.json else text_report(reports))
-    raise typer.Exit(0 if all(r.valid for r in reports) else 1)
+    raise typer.Exit(2 if failed_copies else 0 if all(r.valid for r in reports) else 1)
 
 
 @app.command()

@@ -198,6 +198,18 @@ def test_annotate_skips_files_it_cannot_read_and_refuses_to_overwrite_a_source(f
     result = pmo("validate", str(broken), str(good), "--annotate", str(folder))
 
     assert _digest(good) == before
-    assert "would overwrite the source" in result.stderr
+    assert f"the annotated copy of {good} would overwrite it" in result.stderr
     assert not (folder / "broken.xlsx").exists()
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error: nothing written, no report
+    assert result.stdout == ""
+
+
+def test_a_copy_that_cannot_be_written_is_reported_and_exits_2(folder: Path, tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "checked"
+    not_a_folder.write_text("a file where the folder should be")
+
+    result = pmo("validate", str(folder / "good.xlsx"), "--annotate", str(not_a_folder))
+
+    assert result.exit_code == 2
+    assert f"cannot write annotated copy of {folder / 'good.xlsx'}" in result.stderr
+    assert "1 file checked: 1 valid" in result.stdout  # the report itself is still printed
