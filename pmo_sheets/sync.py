@@ -356,8 +356,18 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
         store.save_source(state)
         listed.add(key)
         outcomes.append(SourceOutcome(DiscoveredSource(key, "google", label, label, None), state, True, "unreadable"))
+    # When Drive itself could not be listed, the Google sources are not gone: they were not checked.
+    listing_error: SourceError | None = getattr(google, "listing_error", None)
     for key, previous in known.items():
-        if key not in listed and still_configured(key, config):
+        if key not in listed and still_configured(key, config) and listing_error and previous.kind == "google_sheet":
+            finding = {"severity": ERROR, "rule": listing_error.code, "sheet": None, "cell": None,
+                       "message": f"{previous.label}: not checked, because {listing_error.message}"}
+            state = replace(previous, fingerprint=None, status=_status("unreadable", previous.has_payload), errors=1,
+                            warnings=0, findings=[finding], last_checked=now)  # no fingerprint: read it next time
+            store.save_source(state)
+            outcomes.append(SourceOutcome(DiscoveredSource(key, previous.kind, previous.label, key.removeprefix("gsheet:"), None),
+                                          state, False, "unreadable"))
+        elif key not in listed and still_configured(key, config):
             state = replace(previous, status=_status("missing", previous.has_payload))
             store.save_source(state)
             outcomes.append(SourceOutcome(DiscoveredSource(key, previous.kind, previous.label, previous.label, None),
@@ -389,6 +399,8 @@ def _master_content(config: PortfolioConfig, store: StateStore, portfolio: Portf
 
 def still_configured(key: str, config: PortfolioConfig) -> bool:
     """Whether a known source is still named by the configuration (a file under one of its paths or globs)."""
+    if key.startswith("google:"):  # a Google entry of portfolio.toml that failed: kept only while it fails
+        return False
     if not key.startswith("file:"):
         return any(spec.kind != "excel" for spec in config.sources)
     path = key.removeprefix("file:")

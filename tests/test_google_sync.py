@@ -156,3 +156,27 @@ def test_a_spreadsheet_unreachable_once_is_read_again_when_google_recovers(portf
     recovered = portfolio.sync()
 
     assert by_label(recovered)["Project 3 (Google)"] == ("ok", True) and recovered.exit_code == 0
+
+
+def test_when_drive_cannot_be_listed_the_google_sources_are_unchecked_not_missing(portfolio: Portfolio) -> None:
+    first = portfolio.sync()
+    portfolio.server.fail(500, times=None, api="drive")
+
+    result = portfolio.sync()
+
+    assert result.written and result.exit_code == 1
+    statuses = by_label(result)
+    for n in (3, 4, 5):
+        assert statuses[f"Project {n} (Google)"] == ("unreadable, last good data kept", False)
+    [outcome] = [o for o in result.outcomes if o.source.label == "Project 4 (Google)"]
+    [finding] = outcome.state.findings
+    assert finding["rule"] == "source-unreachable"
+    assert finding["message"].startswith("Project 4 (Google): not checked, because ")
+    assert not any(status.startswith("missing") for status, _ in statuses.values())
+    assert result.figures["budget"] == first.figures["budget"] and result.figures["projects"] == 5
+
+    portfolio.server.heal()
+    recovered = portfolio.sync()
+
+    assert recovered.exit_code == 0
+    assert by_label(recovered)["Project 4 (Google)"][0] == "ok"

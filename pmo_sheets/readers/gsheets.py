@@ -301,6 +301,8 @@ class GoogleSheets:
         self._client: gspread.Client | None = None
         self._account: str | None = None  # the service account's e-mail: what people share with
         self._titles: dict[str, str] = {}  # spreadsheet ID -> title, from discovery
+        #: Why the last :meth:`discover` could not list Drive (None when it could): its sources were not checked.
+        self.listing_error: SourceError | None = None
         self._lock = threading.Lock()
 
     # -- discovery --
@@ -327,9 +329,11 @@ class GoogleSheets:
         if not wanted:
             return [], errors
         only_folders = all(spec.kind == "google_folder" for spec, _ in wanted)
+        self.listing_error = None
         try:
             files = self._list_spreadsheets([ident for _, ident in wanted] if only_folders else None)
         except SourceError as error:
+            self.listing_error = error
             return [], errors + [(spec, error) for spec, _ in wanted]
         by_id = {f["id"]: f for f in files}
         for f in files:
