@@ -139,10 +139,13 @@ def validate(
 def sync(
     config: Annotated[Path, typer.Option("--config", "-c", help="portfolio.toml")],
     full: Annotated[bool, typer.Option("--full", help="read every source again, changed or not")] = False,
+    prune_missing: Annotated[bool, typer.Option(
+        "--prune-missing", help="drop sources whose file or spreadsheet is gone, with their data")] = False,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json")] = OutputFormat.text,
 ) -> None:
     """Consolidate every source into the master portfolio workbook.
 
+    A source that is gone keeps its last good data ("missing") until --prune-missing drops it.
     Example: pmo sync --config portfolio.toml
     """
     from pmo_sheets.config import load_config
@@ -150,7 +153,8 @@ def sync(
 
     try:
         settings = load_config(config)
-        result = sync_with_progress(settings, full=full, show=output_format is OutputFormat.text)
+        result = sync_with_progress(settings, full=full, prune_missing=prune_missing,
+                                    show=output_format is OutputFormat.text)
     except UsageError as exc:
         _fail_usage(str(exc))
     if output_format is OutputFormat.json:

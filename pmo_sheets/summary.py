@@ -8,10 +8,11 @@ from pmo_sheets.config import PortfolioConfig
 from pmo_sheets.sync import SyncResult, run_sync
 
 
-def sync_with_progress(config: PortfolioConfig, *, full: bool = False, show: bool = True) -> SyncResult:
+def sync_with_progress(config: PortfolioConfig, *, full: bool = False, prune_missing: bool = False,
+                       show: bool = True) -> SyncResult:
     """Run a sync with a rich progress bar on a terminal (and none when piped or in tests)."""
     if not (show and sys.stderr.isatty()):
-        return run_sync(config, full=full)
+        return run_sync(config, full=full, prune_missing=prune_missing)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("[bold]reading sources"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -21,7 +22,7 @@ def sync_with_progress(config: PortfolioConfig, *, full: bool = False, show: boo
         def progress(_: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return run_sync(config, full=full, progress=progress)
+        return run_sync(config, full=full, prune_missing=prune_missing, progress=progress)
 
 
 def _money(value: float) -> str:
@@ -46,6 +47,8 @@ def text_summary(result: SyncResult) -> str:
         lines.append(f"projects: {figures['projects']}; budget {_money(figures['budget'])} {ccy}, actuals "
                      f"{_money(figures['actual'])} {ccy}, EAC {_money(figures['eac'])} {ccy}, variance "
                      f"{_money(figures['variance'])} {ccy}; open risks {figures['open_risks']} ({figures['high_risks']} high)")
+    if result.pruned:
+        lines.append(f"removed (gone, --prune-missing): {', '.join(result.pruned)}")
     problems = [o for o in result.outcomes if o.problem]
     if problems:
         lines.append("")

@@ -90,6 +90,7 @@ class SyncResult:
     figures: dict[str, Any] = field(default_factory=dict)
     conflicts: list[dict[str, str]] = field(default_factory=list)
     error: str | None = None
+    pruned: list[str] = field(default_factory=list)  # labels of vanished sources dropped by prune_missing
 
     def count(self, what: str) -> int:
         if what == "read":
@@ -120,6 +121,7 @@ class SyncResult:
             "figures": self.figures,
             "reporting_currency": self.config.reporting_currency,
             "conflicts": self.conflicts,
+            "pruned": self.pruned,
             "sources": [
                 {"source": o.source.label, "kind": o.source.kind, "status": o.state.status, "read": o.read,
                  "project_id": o.state.project_id, "errors": o.state.errors, "warnings": o.state.warnings,
@@ -242,9 +244,13 @@ def _config_digest(config: PortfolioConfig) -> str:
     return hashlib.sha256(config.path.read_bytes()).hexdigest() if config.path.exists() else ""
 
 
-def run_sync(config: PortfolioConfig, *, full: bool = False, progress: Callable[[str, int, int], None] | None = None,
-             write: Callable[..., None] = write_master) -> SyncResult:
-    """Consolidate every source of ``config`` into its master workbook; the library twin of ``pmo sync``."""
+def run_sync(config: PortfolioConfig, *, full: bool = False, prune_missing: bool = False,
+             progress: Callable[[str, int, int], None] | None = None, write: Callable[..., None] = write_master) -> SyncResult:
+    """Consolidate every source of ``config`` into its master workbook; the library twin of ``pmo sync``.
+
+    A source whose file or spreadsheet is gone keeps its last good data (status "missing") unless
+    ``prune_missing`` is set: then it leaves the portfolio, as if portfolio.toml no longer named it.
+    """
     started = time.perf_counter()
     result = SyncResult(config)
     now = _now()
@@ -257,6 +263,9 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, progress: Callable[
         store.begin()
         try:
             outcomes = _record_sources(store, config, sources, failures, google, known, to_read, now, progress)
+            if prune_missing:
+                result.pruned = sorted(o.state.label for o in outcomes if o.problem == "missing")
+                outcomes = [o for o in outcomes if o.problem != "missing"]
             result.outcomes = outcomes
             forgotten = [key for key in known if key not in {o.state.key for o in outcomes}]
             for key in forgotten:

@@ -135,6 +135,30 @@ def test_vanished_source_is_missing_and_keeps_its_data(tmp_path: Path) -> None:
     assert "PRJ-0004" in portfolio_rows(config.master)
 
 
+def test_prune_missing_drops_a_vanished_source_and_archives_its_comments(tmp_path: Path) -> None:
+    config, _ = make_portfolio(tmp_path)
+    run_sync(config)
+    book = openpyxl.load_workbook(config.master)
+    sheet = book["Portfolio"]
+    comment_col = [c.value for c in sheet[1]].index("Finance comment") + 1
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == "PRJ-0004")
+    sheet.cell(row, comment_col, "Closed in October")
+    book.save(config.master)
+    (tmp_path / "projects" / "PRJ-0004.xlsx").unlink()
+
+    result = runner.invoke(app, ["sync", "--config", str(config.path), "--prune-missing"])
+
+    assert result.exit_code == 0, result.output
+    assert "removed (gone, --prune-missing): projects/PRJ-0004.xlsx" in result.output
+    assert "PRJ-0004" not in portfolio_rows(config.master)
+    assert "projects/PRJ-0004.xlsx" not in quality(config.master)
+    archive = sheet_rows(config.master, "Comments archive")
+    assert ("PRJ-0004", "Finance comment", "Closed in October") in [r[:3] for r in archive]
+    # it stays gone: the next ordinary sync does not bring it back as "missing"
+    again = run_sync(config)
+    assert again.exit_code == 0 and again.counts["missing"] == 0
+
+
 def test_two_sources_claiming_one_table_is_a_conflict(tmp_path: Path) -> None:
     config, samples = make_portfolio(tmp_path, count=2)
     run_sync(config)
