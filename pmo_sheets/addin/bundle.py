@@ -52,7 +52,7 @@ def _install_pmo_sheets() -> None:
 
     digest = hashlib.sha256(repr(sorted(_PMO_SHEETS.items())).encode()).hexdigest()[:16]
     root = Path(tempfile.gettempdir()) / f"pmo-sheets-{digest}"
-    if not (root / "pmo_sheets" / "__init__.py").exists():
+    if not all((root / name).exists() for name in _PMO_SHEETS):
         for name, text in _PMO_SHEETS.items():
             path = root / name
             path.parent.mkdir(parents=True, exist_ok=True)
