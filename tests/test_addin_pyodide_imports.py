@@ -101,6 +101,8 @@ def test_the_bundled_requirements_name_everything_the_bundle_imports() -> None:
     assert "xlwings" in outside_imports()
     listed = [line for line in lite_requirements().splitlines() if line and not line.startswith("#")]
     assert listed == [LITE_REQUIREMENTS[name] for name in sorted(LITE_REQUIREMENTS)]
+    # the copy beside lite/main.py, for whoever reads the repository rather than running `pmo lite`
+    assert (Path(__file__).parent.parent / "pmo_sheets/addin/lite/requirements.txt").read_text() == lite_requirements()
 
 
 def test_the_blocker_really_blocks(tmp_path: Path) -> None:
