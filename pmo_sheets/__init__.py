@@ -6,3 +6,5 @@ findings (:mod:`pmo_sheets.validate`) or into the portfolio (:mod:`pmo_sheets.co
 portfolio into the master workbook (:mod:`pmo_sheets.master`). Spreadsheet I/O stays at the edges
 (:mod:`pmo_sheets.readers`, :mod:`pmo_sheets.addin`); the core imports neither xlwings nor gspread.
 """
+
+__version__ = "0.1.0"

@@ -34,8 +34,8 @@ def annotated_path(source: str, directory: Path) -> Path:
 
 def overwritten_sources(reports: list[WorkbookReport], directory: Path) -> list[str]:
     """The readable sources whose annotated copy in ``directory`` would be the source file itself."""
-    return [r.source for r in reports
-            if r.readable and annotated_path(r.source, directory).resolve() == Path(r.source).resolve()]
+    return [r.source for r in reports if r.readable and Path(r.source).is_file()
+            and annotated_path(r.source, directory).resolve() == Path(r.source).resolve()]
 
 
 def annotate(report: WorkbookReport, directory: Path) -> Path:

@@ -87,14 +87,18 @@ def templates(
 @app.command()
 def lite(
     directory: Annotated[Path, typer.Argument(help="folder to write main.py and requirements.txt into")],
+    force: Annotated[bool, typer.Option("--force", help="overwrite main.py and requirements.txt")] = False,
 ) -> None:
     """Write the add-in's main.py and requirements.txt for pasting into the xlwings Lite editor.
 
     main.py is self-contained: it carries the pmo-sheets modules it needs, so nothing has to be hosted.
     Example: pmo lite lite-code/
     """
-    from pmo_sheets.addin.bundle import write_lite_files
+    from pmo_sheets.addin.bundle import lite_files, write_lite_files
 
+    existing = [str(path) for path in lite_files(directory) if path.exists()]
+    if existing and not force:
+        _fail_usage(f"{', '.join(existing)} already exist{'s' * (len(existing) == 1)}; add --force to overwrite")
     for path in write_lite_files(directory):
         typer.echo(f"wrote {path}")
 
@@ -125,7 +129,10 @@ def validate(
             _fail_usage(f"--annotate {annotate_dir}: the annotated copy of {clashes[0]} would overwrite it; "
                         "choose a folder other than the sources' own")
         for report in reports:
-            if report.readable:
+            if report.readable and not Path(report.source).is_file():  # a Google Sheet: nothing to copy
+                typer.echo(f"pmo: no annotated copy of {report.source}: annotated copies are made of .xlsx files; "
+                           "the findings above name each cell", err=True)
+            elif report.readable:
                 try:
                     annotate(report, annotate_dir)
                 except (OSError, ValueError) as exc:

@@ -49,6 +49,9 @@ def text_summary(result: SyncResult) -> str:
                      f"{_money(figures['variance'])} {ccy}; open risks {figures['open_risks']} ({figures['high_risks']} high)")
     if result.pruned:
         lines.append(f"removed (gone, --prune-missing): {', '.join(result.pruned)}")
+    if result.not_pruned:
+        lines.append(f"kept although missing (their folder is not there either: a share offline?): "
+                     f"{', '.join(result.not_pruned)}")
     problems = [o for o in result.outcomes if o.problem]
     if problems:
         lines.append("")

@@ -91,6 +91,7 @@ class SyncResult:
     conflicts: list[dict[str, str]] = field(default_factory=list)
     error: str | None = None
     pruned: list[str] = field(default_factory=list)  # labels of vanished sources dropped by prune_missing
+    not_pruned: list[str] = field(default_factory=list)  # missing, but their folder is gone too: kept
 
     def count(self, what: str) -> int:
         if what == "read":
@@ -122,6 +123,7 @@ class SyncResult:
             "reporting_currency": self.config.reporting_currency,
             "conflicts": self.conflicts,
             "pruned": self.pruned,
+            "not_pruned": self.not_pruned,
             "sources": [
                 {"source": o.source.label, "kind": o.source.kind, "status": o.state.status, "read": o.read,
                  "project_id": o.state.project_id, "errors": o.state.errors, "warnings": o.state.warnings,
@@ -264,8 +266,10 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, prune_missing: bool
         try:
             outcomes = _record_sources(store, config, sources, failures, google, known, to_read, now, progress)
             if prune_missing:
-                result.pruned = sorted(o.state.label for o in outcomes if o.problem == "missing")
-                outcomes = [o for o in outcomes if o.problem != "missing"]
+                gone = [o for o in outcomes if o.problem == "missing" and _surely_gone(o.state.key)]
+                result.pruned = sorted(o.state.label for o in gone)
+                result.not_pruned = sorted(o.state.label for o in outcomes if o.problem == "missing" and o not in gone)
+                outcomes = [o for o in outcomes if o not in gone]
             result.outcomes = outcomes
             forgotten = [key for key in known if key not in {o.state.key for o in outcomes}]
             for key in forgotten:
@@ -404,6 +408,18 @@ def _master_content(config: PortfolioConfig, store: StateStore, portfolio: Portf
         store.history(), now, comment_headers, {pid: v for pid, v in merged.items() if pid in current}, archive,
         config.max_rows_per_sheet)
     return merged, content
+
+
+def _surely_gone(key: str) -> bool:
+    """Whether a missing source was really deleted, rather than out of reach with the folder it was in.
+
+    A file whose folder is still there was deleted or moved away; when the folder itself is gone (a
+    network share not mounted, a renamed folder) nothing can be concluded, and --prune-missing keeps it.
+    A Google spreadsheet is only ever missing when Drive was listed and did not show it.
+    """
+    if key.startswith("file:"):
+        return Path(key.removeprefix("file:")).parent.is_dir()
+    return True
 
 
 def still_configured(key: str, config: PortfolioConfig) -> bool:

@@ -89,26 +89,22 @@ def taskpanes_xml(width: int = 438) -> bytes:
     return _xml(root)
 
 
-def _relationships(relationships: list[tuple[str, str, str]]) -> bytes:
-    return _package_xml("Relationships", PACKAGE_RELS, [("Relationship", {"Id": rel_id, "Type": rel_type, "Target": target})
-                                                         for rel_id, rel_type, target in relationships])
+def _relationships(relationships: list[dict[str, str]]) -> bytes:
+    return _package_xml("Relationships", PACKAGE_RELS, [("Relationship", attributes) for attributes in relationships])
 
 
 def _with_package_relationship(rels: bytes) -> bytes:
-    """``_rels/.rels`` with a relationship to the task panes (replacing an earlier one)."""
-    root = ET.fromstring(rels)
-    existing = [(r.get("Id", ""), r.get("Type", ""), r.get("Target", "")) for r in root]
-    kept = [r for r in existing if r[1] != TASKPANES_REL]
-    used = {r[0] for r in kept}
+    """``_rels/.rels`` with a relationship to the task panes (replacing an earlier one), the others as they were."""
+    kept = [dict(r.attrib) for r in ET.fromstring(rels) if r.get("Type") != TASKPANES_REL]
+    used = {r.get("Id") for r in kept}
     rel_id = next(f"rId{n}" for n in range(1, len(used) + 2) if f"rId{n}" not in used)
-    return _relationships([*kept, (rel_id, TASKPANES_REL, TASKPANES_PART)])
+    return _relationships([*kept, {"Id": rel_id, "Type": TASKPANES_REL, "Target": TASKPANES_PART}])
 
 
 def _with_content_types(types: bytes) -> bytes:
-    """``[Content_Types].xml`` with overrides for the two parts (replacing earlier ones)."""
-    parts = {f"/{part}" for part in _CONTENT_TYPE}
+    """``[Content_Types].xml`` with overrides for the two parts (replacing any under xl/webextensions/)."""
     kept = [(entry.tag.rpartition("}")[2], dict(entry.attrib)) for entry in ET.fromstring(types)
-            if entry.get("PartName") not in parts]
+            if not entry.get("PartName", "").startswith("/xl/webextensions/")]
     added = [("Override", {"PartName": f"/{part}", "ContentType": content_type}) for part, content_type in _CONTENT_TYPE.items()]
     return _package_xml("Types", CONTENT_TYPES, kept + added)
 
@@ -122,7 +118,7 @@ def add_taskpane_addin(xlsx: bytes, addin: StoreAddin, settings: dict[str, Any],
     new_parts = {
         WEBEXTENSION_PART: webextension_xml(addin, settings, extension_id),
         TASKPANES_PART: taskpanes_xml(),
-        TASKPANES_RELS_PART: _relationships([("rId1", WEBEXTENSION_REL, "webextension1.xml")]),
+        TASKPANES_RELS_PART: _relationships([{"Id": "rId1", "Type": WEBEXTENSION_REL, "Target": "webextension1.xml"}]),
     }
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(xlsx)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:

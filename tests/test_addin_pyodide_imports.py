@@ -30,7 +30,7 @@ NOT_IN_PYODIDE = ("python_calamine", "gspread", "requests", "watchdog")
 NOT_IN_REQUIREMENTS = ("pandas", "fastjsonschema")
 
 SCRIPT = """
-import asyncio, io, json, runpy, sys, tempfile
+import asyncio, io, json, runpy, sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -61,7 +61,7 @@ print(json.dumps({
     "printed": printed.getvalue().strip(),
     "locations": [row[1] for row in issues[3:]],
     "loaded": sorted(name for name in sys.modules if name.split(".")[0] in BLOCKED),
-    "pmo_sheets_from_temp": pmo_sheets.__file__.startswith(tempfile.gettempdir()),
+    "pmo_sheets_from_bundle": Path(pmo_sheets.__file__).parent.parent.name.startswith("pmo-sheets-"),
 }))
 """
 
@@ -93,7 +93,7 @@ def test_lite_main_validates_without_the_packages_pyodide_lacks(tmp_path: Path, 
     assert seen["loaded"] == []
     assert seen["printed"] == "Project PRJ-0001: 5 errors; 5 cells highlighted."
     assert seen["locations"] == expected
-    assert seen["pmo_sheets_from_temp"] == (main != "package")
+    assert seen["pmo_sheets_from_bundle"] == (main != "package")
 
 
 def test_the_bundled_requirements_name_everything_the_bundle_imports() -> None:

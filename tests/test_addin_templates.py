@@ -18,7 +18,7 @@ import pytest
 from openpyxl import load_workbook
 from workbooks import located, pmo, report_of
 
-from pmo_sheets.addin.bundle import XLWINGS_LITE, lite_main, lite_requirements
+from pmo_sheets.addin.bundle import XLWINGS_LITE, lite_main, lite_requirements, with_lite_scripts
 from pmo_sheets.schemas import KINDS
 from pmo_sheets.templates import template_path
 from pmo_sheets.webextension import (
@@ -100,3 +100,29 @@ def test_pmo_lite_writes_the_code_the_templates_carry(tmp_path: Path) -> None:
     assert settings is not None
     assert (tmp_path / "lite" / "main.py").read_text(encoding="utf-8") == settings["main.py"]
     assert (tmp_path / "lite" / "requirements.txt").read_text(encoding="utf-8") == settings["requirements.txt"]
+
+
+def test_pmo_lite_does_not_overwrite_files_unless_forced(tmp_path: Path) -> None:
+    target = tmp_path / "lite"
+    target.mkdir()
+    (target / "main.py").write_text("# my own edits\n")
+
+    refused = pmo("lite", str(target))
+    forced = pmo("lite", str(target), "--force")
+
+    assert refused.exit_code == 2 and "already exists; add --force" in refused.stderr
+    assert forced.exit_code == 0
+    assert (target / "main.py").read_text(encoding="utf-8") == lite_main()
+
+
+def test_adding_the_addin_again_replaces_it_instead_of_adding_a_second(tmp_path: Path) -> None:
+    carrying = template_path("plan", addin=True).read_bytes()
+
+    again = with_lite_scripts(carrying, workbook_id="0f0e0d0c-0b0a-4908-8706-050403020100")
+
+    with zipfile.ZipFile(io.BytesIO(again)) as archive:
+        names = archive.namelist()
+    assert len(names) == len(set(names)) == len(parts(template_path("plan", addin=True)))
+    data = {name: zipfile.ZipFile(io.BytesIO(again)).read(name) for name in names}
+    assert relationship_targets(data).count(TASKPANES_PART) == 1
+    assert read_addin_settings(again)["xlwingsWorkbookId"] == "0f0e0d0c-0b0a-4908-8706-050403020100"  # type: ignore[index]

@@ -96,6 +96,20 @@ def test_pmo_validate_a_sheet_url_finds_the_same_cells_as_the_xlsx(google: FakeG
     assert request.params["ranges"] == ["'_pmo'", "'Project'", "'Tasks'", "'Budget'", "'Risks'"]
 
 
+def test_annotate_makes_no_copy_of_a_google_sheet_and_says_so(google: FakeGoogle, workbooks: dict[str, Path],
+                                                              monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    ident = upload(google, workbooks["planted"], "PRJ-0002 project workbook")
+    monkeypatch.setenv("PMO_GOOGLE_API_BASE", google.url)
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(app, ["validate", ident, "--annotate", "."])
+
+    assert result.exit_code == 1, result.output  # the sheet's findings decide, as without --annotate
+    assert f"no annotated copy of {ident}" in result.stderr
+    assert "finish-before-start" in result.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_clean_google_sheet_is_valid_and_reads_dates_as_dates(google: FakeGoogle, workbooks: dict[str, Path]) -> None:
     ident = upload(google, workbooks["clean"], "Clean")
     report = validate_grid(read_one(google, ident))

@@ -159,6 +159,20 @@ def test_prune_missing_drops_a_vanished_source_and_archives_its_comments(tmp_pat
     assert again.exit_code == 0 and again.counts["missing"] == 0
 
 
+def test_prune_missing_keeps_everything_when_the_projects_folder_itself_is_gone(tmp_path: Path) -> None:
+    config, samples = make_portfolio(tmp_path)
+    run_sync(config)
+    (tmp_path / "projects").rename(tmp_path / "projects-offline")  # the share is not mounted
+
+    result = runner.invoke(app, ["sync", "--config", str(config.path), "--prune-missing"])
+
+    assert result.exit_code == 1
+    assert "removed (gone" not in result.output
+    assert "kept although missing (their folder is not there either" in result.output
+    assert sorted(portfolio_rows(config.master)) == sorted(s.project_id for s in samples)
+    assert set(quality(config.master).values()) == {"missing, last good data kept"}
+
+
 def test_two_sources_claiming_one_table_is_a_conflict(tmp_path: Path) -> None:
     config, samples = make_portfolio(tmp_path, count=2)
     run_sync(config)

@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from pmo_sheets import __version__
 from pmo_sheets.schemas import schema_dir
 from pmo_sheets.webextension import AUTO_SHOW_TASKPANE, StoreAddin, add_taskpane_addin
 
@@ -59,6 +60,11 @@ def _install_pmo_sheets() -> None:
             path.write_text(text, encoding="utf-8")
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
+    # a pmo-sheets imported earlier in this interpreter (older code in the same Lite session) must go
+    loaded = sys.modules.get("pmo_sheets")
+    if loaded is not None and not str(getattr(loaded, "__file__", "")).startswith(str(root)):
+        for module in [m for m in sys.modules if m == "pmo_sheets" or m.startswith("pmo_sheets.")]:
+            del sys.modules[module]
 
 
 _install_pmo_sheets()
@@ -110,22 +116,13 @@ def bundled_files() -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("pmo-sheets")
-    except Exception:  # running from a source tree that was never installed
-        return "(source)"
-
-
 def lite_main() -> str:
     """The self-contained main.py: a notice, the bundled sources, the bootstrap, then the Lite scripts."""
     script = LITE_SOURCE.read_text(encoding="utf-8")
     # the scripts after their own docstring and __future__ import, which must come first in the file
     body = script.split("from __future__ import annotations\n", 1)[1]
     entries = "".join(f"    {name!r}: {text!r},\n" for name, text in bundled_files().items())
-    return (_GENERATED_NOTICE.format(version=_version()) + "\nfrom __future__ import annotations\n\n"
+    return (_GENERATED_NOTICE.format(version=__version__) + "\nfrom __future__ import annotations\n\n"
             + "# fmt: off\n_PMO_SHEETS = {\n" + entries + "}\n# fmt: on\n" + _BOOTSTRAP + body)
 
 
@@ -137,10 +134,15 @@ def lite_requirements() -> str:
     return "\n".join(lines) + "\n"
 
 
+def lite_files(directory: Path) -> list[Path]:
+    """The two files :func:`write_lite_files` writes into ``directory``."""
+    return [directory / "main.py", directory / "requirements.txt"]
+
+
 def write_lite_files(directory: Path) -> list[Path]:
     """Write main.py and requirements.txt for pasting into the xlwings Lite editor."""
     directory.mkdir(parents=True, exist_ok=True)
-    main, requirements = directory / "main.py", directory / "requirements.txt"
+    main, requirements = lite_files(directory)
     main.write_text(lite_main(), encoding="utf-8")
     requirements.write_text(lite_requirements(), encoding="utf-8")
     return [main, requirements]
