@@ -266,10 +266,11 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, prune_missing: bool
         try:
             outcomes = _record_sources(store, config, sources, failures, google, known, to_read, now, progress)
             if prune_missing:
-                gone = [o for o in outcomes if o.problem == "missing" and _surely_gone(o.state.key)]
-                result.pruned = sorted(o.state.label for o in gone)
-                result.not_pruned = sorted(o.state.label for o in outcomes if o.problem == "missing" and o not in gone)
-                outcomes = [o for o in outcomes if o not in gone]
+                missing = [o for o in outcomes if o.problem == "missing"]
+                gone = {o.state.key for o in missing if _surely_gone(o.state.key)}
+                result.pruned = sorted(o.state.label for o in missing if o.state.key in gone)
+                result.not_pruned = sorted(o.state.label for o in missing if o.state.key not in gone)
+                outcomes = [o for o in outcomes if o.state.key not in gone]
             result.outcomes = outcomes
             forgotten = [key for key in known if key not in {o.state.key for o in outcomes}]
             for key in forgotten:
@@ -372,7 +373,9 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
     # When Drive itself could not be listed, the Google sources are not gone: they were not checked.
     listing_error: SourceError | None = getattr(google, "listing_error", None)
     for key, previous in known.items():
-        if key not in listed and still_configured(key, config) and listing_error and previous.kind == "google_sheet":
+        if key in listed or not still_configured(key, config):
+            continue
+        if listing_error and previous.kind == "google_sheet":
             finding = {"severity": ERROR, "rule": listing_error.code, "sheet": None, "cell": None,
                        "message": f"{previous.label}: not checked, because {listing_error.message}"}
             state = replace(previous, fingerprint=None, status=_status("unreadable", previous.has_payload), errors=1,
@@ -380,7 +383,7 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
             store.save_source(state)
             outcomes.append(SourceOutcome(DiscoveredSource(key, previous.kind, previous.label, key.removeprefix("gsheet:"), None),
                                           state, False, "unreadable"))
-        elif key not in listed and still_configured(key, config):
+        else:
             state = replace(previous, status=_status("missing", previous.has_payload))
             store.save_source(state)
             outcomes.append(SourceOutcome(DiscoveredSource(key, previous.kind, previous.label, previous.label, None),
