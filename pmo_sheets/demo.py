@@ -82,4 +82,6 @@ def run_demo(count: int, directory: Path, *, echo: Callable[[str], None] = print
     echo("")
     echo(f"Open {config.master} (Portfolio, Programs, Finance, Risks, Data quality, History, FX).")
     echo(f"Try: pmo validate {directory / 'projects' / '*.xlsx'} --annotate {directory / 'annotated'}")
+    echo(f"     pmo new plan --project-id PRJ-0100 --name Pilot --addin -o {directory / 'PRJ-0100.xlsx'}"
+         "  (opens the Validate add-in in Excel)")
     return 0 if first.written and second.written and first.exit_code == 0 and second.exit_code == 1 else 1
