@@ -136,21 +136,26 @@ def add_taskpane_addin(xlsx: bytes, addin: StoreAddin, settings: dict[str, Any],
     return out.getvalue()
 
 
-def read_addin_settings(xlsx: bytes) -> dict[str, Any] | None:
-    """The document settings of the workbook's task-pane add-in, decoded; None when it has none."""
+def _webextension(xlsx: bytes) -> ET.Element | None:
+    """The parsed add-in part of an .xlsx; None when it has none."""
     with zipfile.ZipFile(io.BytesIO(xlsx)) as archive:
         if WEBEXTENSION_PART not in archive.namelist():
             return None
-        root = ET.fromstring(archive.read(WEBEXTENSION_PART))
+        return ET.fromstring(archive.read(WEBEXTENSION_PART))
+
+
+def read_addin_settings(xlsx: bytes) -> dict[str, Any] | None:
+    """The document settings of the workbook's task-pane add-in, decoded; None when it has none."""
+    root = _webextension(xlsx)
+    if root is None:
+        return None
     return {p.get("name", ""): json.loads(p.get("value", "null")) for p in root.iter(f"{{{WE}}}property")}
 
 
 def addin_reference(xlsx: bytes) -> StoreAddin | None:
     """The store add-in the workbook opens in its task pane; None when it names none."""
-    with zipfile.ZipFile(io.BytesIO(xlsx)) as archive:
-        if WEBEXTENSION_PART not in archive.namelist():
-            return None
-        reference = ET.fromstring(archive.read(WEBEXTENSION_PART)).find(f"{{{WE}}}reference")
+    root = _webextension(xlsx)
+    reference = None if root is None else root.find(f"{{{WE}}}reference")
     if reference is None:
         return None
     return StoreAddin(reference.get("id", ""), reference.get("version", ""), reference.get("store", ""))
