@@ -14,6 +14,7 @@ from typing import Any
 from pmo_sheets import ratings
 from pmo_sheets.findings import Finding, finding
 from pmo_sheets.records import Row, TableRecords
+from pmo_sheets.settings import DEFAULT_SETTINGS, ValidationSettings
 
 Tables = dict[str, TableRecords]
 RuleFunction = Callable[[Tables], Iterator[Finding]]
@@ -286,6 +287,33 @@ def budget_within_approved(tables: Tables) -> Iterator[Finding]:
                       f"budget lines add up to {total:,.2f}, more than the approved budget of {approved:,.2f}")
 
 
-def run_rules(tables: Tables) -> list[Finding]:
+def dates_plausible(tables: Tables, settings: ValidationSettings) -> Iterator[Finding]:
+    """Every date of every table inside the plausible window (a due date of 9999-12-31 is a typo)."""
+    earliest, latest = settings.earliest_date.isoformat(), settings.latest_date.isoformat()
+    for table in tables.values():
+        dated = [column for column in table.spec.columns if column.kind == "date" and column.name in table.positions]
+        for row in table.rows:
+            for column in dated:
+                value = row.values.get(column.name)
+                # ISO dates compare as text; a year past 9999 cannot be typed as a date
+                if isinstance(value, str) and len(value) == 10 and not earliest <= value <= latest:
+                    yield finding("date-implausible", table.sheet, table.cell(row, column.name),
+                                  f"{column.title} {value} is outside the plausible window {earliest} to {latest}")
+
+
+@rule
+def open_risks_have_owners(tables: Tables) -> Iterator[Finding]:
+    risks = tables.get("risks")
+    if risks is None or "owner" not in risks.positions:
+        return  # a missing Owner column was reported once, as such
+    for row in risks.rows:
+        status = row.values.get("status")
+        if status is not None and status != "Closed" and "owner" not in row.values:
+            yield finding("risk-owner-missing", risks.sheet, risks.cell(row, "owner"),
+                          f"risk {row.values.get('risk_id', '')} is {status} but has no owner; "
+                          "name who watches it and acts on it")
+
+
+def run_rules(tables: Tables, settings: ValidationSettings = DEFAULT_SETTINGS) -> list[Finding]:
     """Every cross-row and cross-sheet finding for one workbook's tables."""
-    return [f for function in RULE_FUNCTIONS for f in function(tables)]
+    return [*(f for function in RULE_FUNCTIONS for f in function(tables)), *dates_plausible(tables, settings)]

@@ -35,6 +35,7 @@ from pmo_sheets.master import (
 )
 from pmo_sheets.readers.excel import read_excel
 from pmo_sheets.rollups import key_figures, project_rollup
+from pmo_sheets.settings import DEFAULT_SETTINGS, ValidationSettings
 from pmo_sheets.state import SourceState, StateStore
 from pmo_sheets.validate import WorkbookReport, failed_report, validate_grid
 
@@ -60,13 +61,13 @@ def _checked(report: WorkbookReport) -> Checked:
                    [f.to_dict() for f in report.findings], payload_from_report(report) if report.valid else None)
 
 
-def check_excel(path: str, day_first: bool = True) -> Checked:
+def check_excel(path: str, settings: ValidationSettings = DEFAULT_SETTINGS) -> Checked:
     """Read and validate one workbook file (runs in a worker process)."""
     try:
         grid = read_excel(Path(path))
     except SourceError as error:
         return _checked(failed_report(path, error))
-    return _checked(validate_grid(grid, day_first=day_first))
+    return _checked(validate_grid(grid, settings=settings))
 
 
 @dataclass
@@ -165,16 +166,16 @@ def _check_all(config: PortfolioConfig, sources: list[DiscoveredSource],
     if len(excel) >= PARALLEL_FROM and config.workers > 1:
         with ProcessPoolExecutor(max_workers=config.workers) as pool:
             paths = [s.locator for s in excel]
-            yield from zip(excel, pool.map(check_excel, paths, [config.day_first] * len(paths), chunksize=4), strict=True)
+            yield from zip(excel, pool.map(check_excel, paths, [config.settings] * len(paths), chunksize=4), strict=True)
     else:
         for source in excel:
-            yield source, check_excel(source.locator, config.day_first)
+            yield source, check_excel(source.locator, config.settings)
     for source in sources:
         if source.kind == "excel":
             continue
         try:
             grid: Grid = google.read(source)
-            yield source, _checked(validate_grid(grid, day_first=config.day_first))
+            yield source, _checked(validate_grid(grid, settings=config.settings))
         except SourceError as error:
             yield source, _checked(failed_report(source.label, error))
 

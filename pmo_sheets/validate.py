@@ -12,8 +12,8 @@ from typing import Any
 from jsonschema.exceptions import ValidationError
 
 from pmo_sheets.cells import column_letter, parse_cell
-from pmo_sheets.coerce import SPREADSHEET_ERRORS, is_blank
-from pmo_sheets.findings import ERROR, WARNING, Finding, finding
+from pmo_sheets.coerce import SPREADSHEET_ERRORS, is_blank, plain_number, read_number_text
+from pmo_sheets.findings import ERROR, RULES, WARNING, Finding, finding
 from pmo_sheets.grid import Grid, SourceError
 from pmo_sheets.records import TableRecords, read_records
 from pmo_sheets.rules import run_rules
@@ -26,6 +26,7 @@ from pmo_sheets.schemas import (
     kind_for_sheets,
     load_tables,
 )
+from pmo_sheets.settings import DEFAULT_SETTINGS, ValidationSettings
 
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1}
 # When one cell breaks several keywords, report the one that tells the user most.
@@ -94,15 +95,19 @@ def _text(value: Any) -> str:
     return str(value).strip() if value is not None else ""
 
 
-def validate_grid(grid: Grid, *, day_first: bool = True) -> WorkbookReport:
-    """Every finding for one workbook, and its records for consolidation."""
+def validate_grid(grid: Grid, *, settings: ValidationSettings = DEFAULT_SETTINGS) -> WorkbookReport:
+    """Every finding for one workbook, and its records for consolidation.
+
+    ``settings`` say how dates and numbers were typed and which dates are plausible; a decimal mark
+    the workbook declares in its ``_pmo`` metadata overrides the one in ``settings``.
+    """
     try:
-        return _validate_grid(grid, day_first=day_first)
+        return _validate_grid(grid, settings=settings)
     except SourceError as error:  # a sheet read lazily turned out to be damaged
         return failed_report(grid.source, error)
 
 
-def _validate_grid(grid: Grid, *, day_first: bool) -> WorkbookReport:
+def _validate_grid(grid: Grid, *, settings: ValidationSettings) -> WorkbookReport:
     report = WorkbookReport(grid.source)
     metadata = read_metadata(grid)
     kind = metadata.get("template")
@@ -126,6 +131,7 @@ def _validate_grid(grid: Grid, *, day_first: bool) -> WorkbookReport:
             f"template version {version} is not known to this pmo-sheets (it knows {', '.join(SUPPORTED_VERSIONS)})"))
         return report
 
+    settings = settings.for_workbook(metadata)
     tables = load_tables()
     for table_name in KINDS[kind]:
         spec = tables[table_name]
@@ -134,13 +140,14 @@ def _validate_grid(grid: Grid, *, day_first: bool) -> WorkbookReport:
             report.findings.append(finding("sheet-missing", spec.sheet, None,
                                            f"sheet '{spec.sheet}' ({spec.title.lower()}) is missing"))
             continue
-        records, structure = read_records(spec, sheet, day_first=day_first)
+        records, structure = read_records(spec, sheet, day_first=settings.day_first,
+                                          decimal_comma=settings.decimal_comma)
         report.findings.extend(structure)
         report.findings.extend(check_schema(records))
         if spec.layout != "form" and not records.rows and records.positions:
             report.findings.append(finding("table-empty", sheet.name, None, f"{spec.title} has no rows yet"))
         report.tables[table_name] = records
-    report.findings.extend(run_rules(report.tables))
+    report.findings.extend(run_rules(report.tables, settings))
     report.findings = drop_consequences(report.findings, report.tables)
     project = report.tables.get("project")
     if project and project.rows:
@@ -187,11 +194,13 @@ def check_schema(records: TableRecords) -> list[Finding]:
 
 
 def drop_consequences(findings: list[Finding], tables: dict[str, TableRecords]) -> list[Finding]:
-    """Leave out findings on calculated cells of a row whose own inputs were already flagged.
+    """Leave out findings on calculated cells of a row whose own inputs were rejected.
 
-    A finish before its start also makes the duration negative; an Actual of "lots" makes EAC,
-    variance and budget RAG show errors. The user fixes the input, not the formula, so only the
-    input is reported.
+    An Actual of "lots" makes EAC, variance and budget RAG show errors. The user fixes the input, not
+    the formula, so only the input is reported. Only an input the schema rejected (an error at the
+    cell level, whose value was taken out of the record) hides the row's calculated findings: a
+    warning, or a row rule such as a finish before its start, leaves every input in place, so a
+    calculated cell that disagrees with them was typed over and is always reported.
     """
     calculated: dict[str, set[str]] = {}
     for records in tables.values():
@@ -209,6 +218,8 @@ def drop_consequences(findings: list[Finding], tables: dict[str, TableRecords]) 
 
     flagged_inputs = set()
     for item in findings:
+        if item.severity != ERROR or RULES[item.rule].level != "cell":
+            continue
         place = split(item)
         if place and place[0] not in calculated[str(item.sheet)]:
             flagged_inputs.add((item.sheet, place[1]))
@@ -237,6 +248,15 @@ def _cell_finding(spec: TableSpec, records: TableRecords, row_number: int, name:
         return finding("value-required", records.sheet, cell, f"{title} is required but blank")
     if isinstance(value, str) and value in SPREADSHEET_ERRORS:
         return finding("formula-error", records.sheet, cell, f"{title} shows the error {value}")
+    if keyword == "type" and column.kind in ("number", "integer") and isinstance(value, str):
+        other = read_number_text(value).other(decimal_comma=records.decimal_comma)
+        if other is not None:
+            mine, theirs = ("a decimal comma", "a decimal point") if records.decimal_comma else \
+                ("a decimal point", "a decimal comma")
+            return finding("number-convention", records.sheet, cell,
+                           f"{title} {shown} is not a number written with {mine} (this workbook's convention); "
+                           f"with {theirs} it would read {plain_number(other)}. Retype it as a number, or declare the "
+                           f"workbook's decimal separator")
     if keyword == "type":
         expected = {"date": "a date", "integer": "a whole number", "number": "a number",
                     "string": "text"}.get(column.kind, column.kind)
@@ -257,9 +277,14 @@ def _cell_finding(spec: TableSpec, records: TableRecords, row_number: int, name:
         if column.number_format and column.number_format.endswith("%") and isinstance(value, (int, float)):
             return finding("value-out-of-range", records.sheet, cell,
                            f"{title} {value:.0%} is outside 0% to 100%" +
-                           (f" (did you mean {value:g}%?)" if 1 < value <= 100 else ""))
+                           (f" (did you mean {plain_number(value)}%?)" if 1 < value <= 100 else ""))
         relation = "at least" if "inimum" in str(keyword) else "at most"
+        if isinstance(value, (int, float)) and isinstance(limit, (int, float)):
+            limit, shown = _grouped(limit), _grouped(value)
         return finding("value-out-of-range", records.sheet, cell, f"{title} must be {relation} {limit}; found {shown}")
+    if keyword == "pattern" and column.schema.get("format") == "email":
+        return finding("email-invalid", records.sheet, cell,
+                       f"{title} should be an e-mail address such as name@example.com; found {shown}")
     if keyword == "pattern":
         example = column.schema.get("x-example")
         hint = f" such as {example}" if example else " (letters, digits, '.', '_' or '-', no spaces)"
@@ -269,6 +294,11 @@ def _cell_finding(spec: TableSpec, records: TableRecords, row_number: int, name:
         relation = "at least" if keyword == "minLength" else "at most"
         return finding("text-length", records.sheet, cell, f"{title} must be {relation} {limit} characters long")
     return finding("schema-violation", records.sheet, cell, f"{title}: {error.message}")
+
+
+def _grouped(number: float) -> str:
+    """``1,000,000,000,000,000`` rather than ``1e+15``: limits on amounts must be readable."""
+    return f"{int(number):,}" if float(number).is_integer() else f"{number:,}"
 
 
 def _finding_order(item: Finding) -> tuple[Any, ...]:
