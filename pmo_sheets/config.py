@@ -47,6 +47,8 @@ class PortfolioConfig:
     plausible_years: tuple[int, int] = (EARLIEST_YEAR, LATEST_YEAR)
     workers: int = 2
     google: dict[str, Any] = field(default_factory=dict)
+    #: Project ID -> source key (``file:/abs/path.xlsx`` or ``gsheet:ID``) that owns it whatever its age
+    owners: dict[str, str] = field(default_factory=dict)
 
     @property
     def settings(self) -> ValidationSettings:
@@ -107,10 +109,20 @@ def parse_config(data: dict[str, Any], path: Path) -> PortfolioConfig:
     if config.plausible_years[0] > config.plausible_years[1]:
         raise ConfigError(f"{path}: plausible_years: the first year {config.plausible_years[0]} is after the last "
                           f"{config.plausible_years[1]}")
+    config.owners = {project_id: _source_key(config, target) for project_id, target in data.get("owners", {}).items()}
     config.master = config.resolve(data["master"])
     config.state = config.resolve(data.get("state", config.master.stem + ".state.sqlite"))
     config.fx.setdefault(config.reporting_currency, 1.0)
     return config
+
+
+def _source_key(config: PortfolioConfig, target: str) -> str:
+    """The state-store key of a source named in ``[owners]``: a workbook path or a Google Sheet URL or ID."""
+    from pmo_sheets.readers.google_refs import is_google_sheet, spreadsheet_id
+
+    if is_google_sheet(target):
+        return f"gsheet:{spreadsheet_id(target)}"
+    return f"file:{config.resolve(target).resolve()}"
 
 
 def load_config(path: Path) -> PortfolioConfig:

@@ -293,7 +293,8 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, prune_missing: bool
                              o.state.last_good_sync, o.state.good_project_id, o.state.good_template)
                 for o in outcomes if o.state.has_payload
             ]
-            portfolio = consolidate(contributions, store.payload, fiscal_year_start_month=config.fiscal_year_start_month)
+            portfolio = consolidate(contributions, store.payload, fiscal_year_start_month=config.fiscal_year_start_month,
+                                    pinned=config.owners)
             _mark_conflicts(result, portfolio)
             _check_fx(config, portfolio)
             result.figures = key_figures(project_rollup(portfolio, config.fx))
@@ -457,7 +458,8 @@ def _mark_conflicts(result: SyncResult, portfolio: Portfolio) -> None:
         outcome = by_label.get(conflict.ignored)
         if outcome is not None and outcome.problem is None:
             outcome.problem = "conflict"
-            outcome.state.status = f"conflict: {conflict.table} of {conflict.project_id} already comes from {conflict.kept}"
+            outcome.state.status = (f"conflict: {conflict.table} of {conflict.project_id} already comes from {conflict.kept}; "
+                                    "this source contributes nothing")
 
 
 def _check_fx(config: PortfolioConfig, portfolio: Portfolio) -> None:
