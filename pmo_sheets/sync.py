@@ -34,7 +34,7 @@ from pmo_sheets.master import (
     write_master,
 )
 from pmo_sheets.readers.excel import read_excel
-from pmo_sheets.rollups import key_figures, project_rollup
+from pmo_sheets.rollups import key_figures, overflowing_projects, project_rollup
 from pmo_sheets.settings import DEFAULT_SETTINGS, ValidationSettings
 from pmo_sheets.state import SourceState, StateStore
 from pmo_sheets.validate import WorkbookReport, failed_report, validate_grid
@@ -297,7 +297,12 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, prune_missing: bool
                                     pinned=config.owners)
             _mark_conflicts(result, portfolio)
             _check_fx(config, portfolio)
-            result.figures = key_figures(project_rollup(portfolio, config.fx))
+            rollup = project_rollup(portfolio, config.fx)
+            overflowing = overflowing_projects(rollup)
+            if overflowing:
+                raise ConfigError(f"the figures of {', '.join(overflowing[:5])} add up to more than a spreadsheet can hold "
+                                  "(an amount or an FX rate far beyond any real one); correct it; nothing was written")
+            result.figures = key_figures(rollup)
             result.figures.update(sources_ok=sum(1 for o in outcomes if o.problem is None),
                                   sources_stale=sum(1 for o in outcomes if o.problem and o.state.has_payload),
                                   sources_failed=sum(1 for o in outcomes if o.problem and not o.state.has_payload))

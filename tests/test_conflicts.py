@@ -124,3 +124,31 @@ def test_a_budget_workbook_in_another_currency_than_the_plan_is_set_aside(tmp_pa
                                  "kept": "projects/a-plan.xlsx", "ignored": "projects/b-budget.xlsx"}]
     assert [row[0] for row in openpyxl.load_workbook(config.master)["Budget data"].iter_rows(min_row=2, values_only=True)
             if row[0]] == []
+
+
+def test_figures_too_large_for_a_spreadsheet_stop_the_sync_in_one_line(tmp_path: Path) -> None:
+    """Amounts are capped by the schema, but last good data stored by an older version may not be."""
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from pmo_sheets.cli import app
+    from pmo_sheets.state import pack, unpack
+
+    config, _ = make_portfolio(tmp_path, count=2)
+    run_sync(config)
+    before = config.master.read_bytes()
+    with sqlite3.connect(config.state) as db:
+        key, blob = db.execute("SELECT key, payload FROM sources WHERE project_id = 'PRJ-0001'").fetchone()
+        payload = unpack(blob)
+        for line in payload["tables"]["budget"]:
+            line["budget"] = 1e308  # two of them add up to inf
+        db.execute("UPDATE sources SET payload = ? WHERE key = ?", (pack(payload), key))
+    (tmp_path / "projects" / "PRJ-0002.xlsx").touch()  # something changed: the master is rewritten
+
+    result = CliRunner().invoke(app, ["sync", "--config", str(config.path)])
+
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "the figures of PRJ-0001 add up to more than a spreadsheet can hold" in result.output
+    assert config.master.read_bytes() == before
