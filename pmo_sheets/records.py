@@ -49,6 +49,7 @@ class Row:
 
     number: int
     values: dict[str, Any]
+    rejected: bool = False  # an input of this row was rejected (and taken out of ``values``)
 
 
 @dataclass

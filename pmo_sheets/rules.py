@@ -14,7 +14,6 @@ from typing import Any
 from pmo_sheets import ratings
 from pmo_sheets.findings import Finding, finding
 from pmo_sheets.records import Row, TableRecords
-from pmo_sheets.settings import DEFAULT_SETTINGS, ValidationSettings
 
 Tables = dict[str, TableRecords]
 RuleFunction = Callable[[Tables], Iterator[Finding]]
@@ -218,6 +217,8 @@ def calculated_columns_match(tables: Tables) -> Iterator[Finding]:
         calculated = [column.name for column in table.spec.columns if column.calculated]
         for row in table.rows:
             values = row.values
+            if row.rejected:
+                continue  # an input was rejected and reported: the formulas that use it are not reported again
             if not any(field_name in values for field_name in calculated):
                 continue  # no cached value to compare (a file whose formulas were never calculated)
             for field_name, want in expected_calculated(name, row).items():
@@ -287,20 +288,6 @@ def budget_within_approved(tables: Tables) -> Iterator[Finding]:
                       f"budget lines add up to {total:,.2f}, more than the approved budget of {approved:,.2f}")
 
 
-def dates_plausible(tables: Tables, settings: ValidationSettings) -> Iterator[Finding]:
-    """Every date of every table inside the plausible window (a due date of 9999-12-31 is a typo)."""
-    earliest, latest = settings.earliest_date.isoformat(), settings.latest_date.isoformat()
-    for table in tables.values():
-        dated = [column for column in table.spec.columns if column.kind == "date" and column.name in table.positions]
-        for row in table.rows:
-            for column in dated:
-                value = row.values.get(column.name)
-                # ISO dates compare as text; a year past 9999 cannot be typed as a date
-                if isinstance(value, str) and len(value) == 10 and not earliest <= value <= latest:
-                    yield finding("date-implausible", table.sheet, table.cell(row, column.name),
-                                  f"{column.title} {value} is outside the plausible window {earliest} to {latest}")
-
-
 @rule
 def open_risks_have_owners(tables: Tables) -> Iterator[Finding]:
     risks = tables.get("risks")
@@ -314,6 +301,6 @@ def open_risks_have_owners(tables: Tables) -> Iterator[Finding]:
                           "name who watches it and acts on it")
 
 
-def run_rules(tables: Tables, settings: ValidationSettings = DEFAULT_SETTINGS) -> list[Finding]:
+def run_rules(tables: Tables) -> list[Finding]:
     """Every cross-row and cross-sheet finding for one workbook's tables."""
-    return [*(f for function in RULE_FUNCTIONS for f in function(tables)), *dates_plausible(tables, settings)]
+    return [f for function in RULE_FUNCTIONS for f in function(tables)]

@@ -6,17 +6,18 @@ runs in ``pmo validate``, in ``pmo sync`` and inside Excel through xlwings Lite.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from pmo_sheets.cells import column_letter, parse_cell
+from pmo_sheets.cells import parse_cell
 from pmo_sheets.coerce import SPREADSHEET_ERRORS, is_blank, plain_number, read_number_text
-from pmo_sheets.findings import ERROR, RULES, WARNING, Finding, finding
+from pmo_sheets.findings import ERROR, WARNING, Finding, finding
 from pmo_sheets.grid import Grid, SourceError
 from pmo_sheets.records import TableRecords, read_records
-from pmo_sheets.rules import run_rules
+from pmo_sheets.rules import expected_calculated, run_rules
 from pmo_sheets.schema_check import error_fields, row_errors
 from pmo_sheets.schemas import (
     KINDS,
@@ -143,12 +144,11 @@ def _validate_grid(grid: Grid, *, settings: ValidationSettings) -> WorkbookRepor
         records, structure = read_records(spec, sheet, day_first=settings.day_first,
                                           decimal_comma=settings.decimal_comma)
         report.findings.extend(structure)
-        report.findings.extend(check_schema(records))
+        report.findings.extend(check_schema(records, settings=settings))
         if spec.layout != "form" and not records.rows and records.positions:
             report.findings.append(finding("table-empty", sheet.name, None, f"{spec.title} has no rows yet"))
         report.tables[table_name] = records
-    report.findings.extend(run_rules(report.tables, settings))
-    report.findings = drop_consequences(report.findings, report.tables)
+    report.findings.extend(run_rules(report.tables))
     project = report.tables.get("project")
     if project and project.rows:
         project_id = project.rows[0].values.get("project_id")
@@ -157,79 +157,75 @@ def _validate_grid(grid: Grid, *, settings: ValidationSettings) -> WorkbookRepor
     return report
 
 
-def check_schema(records: TableRecords) -> list[Finding]:
-    """Cell findings for every row that breaks the table's schema.
+def check_schema(records: TableRecords, *, settings: ValidationSettings = DEFAULT_SETTINGS) -> Iterator[Finding]:
+    """Cell findings for every row that breaks the table's schema, row by row (a generator: consume it).
+
+    Dates outside the plausible window of ``settings`` are rejected here too (a due date of
+    9999-12-31 is a typo), like any other value the schema rejects.
 
     A value the schema rejects is removed from its record, so that the cross-row rules, and later
-    the consolidation, only ever see values that passed.
+    the consolidation, only ever see values that passed; the row is then marked ``rejected``.
+
+    Findings on calculated cells that are only consequences are left out: in a row whose input was
+    rejected (an Actual of "lots" makes EAC, variance and budget RAG show errors), and where the cell
+    shows exactly what its formula gives from the row's inputs (a finish before its start makes the
+    duration negative; the finish is reported by its own rule). The user fixes the input, not the
+    formula. A calculated cell that disagrees with its inputs was typed over and is always reported.
     """
     spec = records.spec
     rows = [row.values for row in records.rows]
-    by_cell: dict[tuple[int, str], ValidationError] = {}
-    for index, error in row_errors(spec, rows):
-        for name in error_fields(error, rows[index]):
-            key = (index, name)
-            current = by_cell.get(key)
-            if current is None or _priority(error) < _priority(current):
-                by_cell[key] = error
-    findings = []
-    for (index, name), error in by_cell.items():
-        row = records.rows[index]
-        if name not in spec.schema["properties"]:
+    calculated = {column.name for column in spec.columns if column.calculated}
+    dated = [column for column in spec.columns if column.kind == "date" and column.name in records.positions]
+    earliest, latest = settings.earliest_date.isoformat(), settings.latest_date.isoformat()
+    errors = row_errors(spec, rows)
+    pending = next(errors, None)
+    for index, row in enumerate(records.rows):
+        by_field: dict[str, ValidationError] = {}
+        while pending is not None and pending[0] == index:
+            error = pending[1]
+            for name in error_fields(error, row.values):
+                current = by_field.get(name)
+                if current is None or _priority(error) < _priority(current):
+                    by_field[name] = error
+            pending = next(errors, None)
+        found: list[tuple[str, Any, Finding]] = []
+        for name, error in by_field.items():
+            if name not in spec.schema["properties"] or name not in records.positions:
+                continue  # a missing column was reported once, as such
+            value = row.values.get(name)
+            found.append((name, value, _cell_finding(spec, records, row.number, name, error, value)))
+        for column in dated:
+            value = row.values.get(column.name)
+            # ISO dates compare as text; only a value the schema accepted as a date is judged
+            if column.name not in by_field and isinstance(value, str) and len(value) == 10 \
+                    and not earliest <= value <= latest:
+                found.append((column.name, value, finding(
+                    "date-implausible", records.sheet, records.cell(row, column.name),
+                    f"{column.title} {value} is outside the plausible window {earliest} to {latest}")))
+        # A text column accepts any text, including a spreadsheet error shown in place of a value.
+        for name, value in row.values.items():
+            if isinstance(value, str) and value in SPREADSHEET_ERRORS and name not in by_field:
+                found.append((name, value, finding("formula-error", records.sheet, records.cell(row, name),
+                                                   f"{spec.column(name).title} shows the error {value}")))
+        if not found:
             continue
-        column = spec.column(name)
-        if name not in records.positions:
-            continue  # the missing column was reported once, as such
-        findings.append(_cell_finding(spec, records, row.number, column.name, error, row.values.get(name)))
-        row.values.pop(name, None)
-    # A text column accepts any text, including a spreadsheet error shown in place of a value.
-    for row in records.rows:
-        for name, value in list(row.values.items()):
-            if isinstance(value, str) and value in SPREADSHEET_ERRORS:
-                column = spec.column(name)
-                findings.append(finding("formula-error", records.sheet, records.cell(row, name),
-                                        f"{column.title} shows the error {value}"))
-                del row.values[name]
-    return findings
+        for name, _, _ in found:
+            row.values.pop(name, None)
+        row.rejected = any(name not in calculated for name, _, _ in found)
+        expected = {} if row.rejected else expected_calculated(spec.name, row)
+        for name, value, item in found:
+            if name in calculated and (row.rejected or _same(expected.get(name), value)):
+                continue
+            yield item
 
 
-def drop_consequences(findings: list[Finding], tables: dict[str, TableRecords]) -> list[Finding]:
-    """Leave out findings on calculated cells of a row whose own inputs were rejected.
-
-    An Actual of "lots" makes EAC, variance and budget RAG show errors. The user fixes the input, not
-    the formula, so only the input is reported. Only an input the schema rejected (an error at the
-    cell level, whose value was taken out of the record) hides the row's calculated findings: a
-    warning, or a row rule such as a finish before its start, leaves every input in place, so a
-    calculated cell that disagrees with them was typed over and is always reported.
-    """
-    calculated: dict[str, set[str]] = {}
-    for records in tables.values():
-        if records.spec.layout == "form":
-            continue
-        letters = {column_letter(records.positions[c.name]) for c in records.spec.columns
-                   if c.calculated and c.name in records.positions}
-        calculated[records.sheet] = letters
-
-    def split(item: Finding) -> tuple[str, int] | None:
-        if not item.sheet or not item.cell or item.sheet not in calculated:
-            return None
-        row, col = parse_cell(item.cell)
-        return column_letter(col), row
-
-    flagged_inputs = set()
-    for item in findings:
-        if item.severity != ERROR or RULES[item.rule].level != "cell":
-            continue
-        place = split(item)
-        if place and place[0] not in calculated[str(item.sheet)]:
-            flagged_inputs.add((item.sheet, place[1]))
-    kept = []
-    for item in findings:
-        place = split(item)
-        if place and place[0] in calculated[str(item.sheet)] and (item.sheet, place[1]) in flagged_inputs:
-            continue
-        kept.append(item)
-    return kept
+def _same(expected: Any, shown: Any) -> bool:
+    """Whether a calculated cell shows what its formula gives (numbers within half a cent)."""
+    if expected is None or shown is None:
+        return False
+    if isinstance(expected, (int, float)) and isinstance(shown, (int, float)) and not isinstance(shown, bool):
+        return abs(float(expected) - float(shown)) <= 0.005
+    return bool(expected == shown)
 
 
 def _priority(error: ValidationError) -> int:

@@ -64,7 +64,7 @@ def budget_cell(text: str, *, decimal_comma: bool) -> tuple[Any, list[Finding]]:
     header = [column.title for column in spec.columns]
     row = ["L01", "Labour", "CC-100", "Design", "2026-01-01", "USD", text]
     records, findings = read_table(spec, SheetGrid("Budget", [header, row]), decimal_comma=decimal_comma)
-    findings += check_schema(records)
+    findings += list(check_schema(records))
     return records.rows[0].values.get("budget"), findings
 
 
