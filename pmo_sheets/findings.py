@@ -13,6 +13,9 @@ from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
+#: Findings kept per severity for one source; beyond them only their number per rule is kept, so that a
+#: workbook with a million broken rows is reported in bounded memory (and stored in a bounded state store).
+FINDINGS_KEPT = 1000
 
 
 @dataclass(frozen=True)

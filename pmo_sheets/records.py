@@ -17,7 +17,7 @@ from typing import Any
 
 from pmo_sheets.cells import cell_ref
 from pmo_sheets.coerce import BLANK, Coercer, is_blank, plain_number, read_number_text
-from pmo_sheets.findings import WARNING, Finding, finding
+from pmo_sheets.findings import FINDINGS_KEPT, WARNING, Finding, finding
 from pmo_sheets.grid import SheetGrid
 from pmo_sheets.schemas import ColumnSpec, TableSpec
 
@@ -63,6 +63,7 @@ class TableRecords:
     positions: dict[str, int] = field(default_factory=dict)
     header_row: int = 1
     decimal_comma: bool = False  # the number convention the table's text numbers were read in
+    doubts_omitted: int = 0  # number-ambiguous warnings counted but not listed (past FINDINGS_KEPT)
 
     def cell(self, row: Row | int, field_name: str) -> str | None:
         """The A1 cell of a field in a row: ``E12``; None when the column is missing."""
@@ -197,7 +198,10 @@ def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True,
                     if doubt is None:
                         doubt = doubts[raw] = read_number_text(raw).ambiguous
                     if doubt:
-                        findings.append(_number_doubt(records, spec.column(name), number, raw, value))
+                        if len(findings) < FINDINGS_KEPT:
+                            findings.append(_number_doubt(records, spec.column(name), number, raw, value))
+                        else:
+                            records.doubts_omitted += 1
             else:
                 value = read(raw)
             if value is not BLANK:

@@ -301,6 +301,7 @@ def open_risks_have_owners(tables: Tables) -> Iterator[Finding]:
                           "name who watches it and acts on it")
 
 
-def run_rules(tables: Tables) -> list[Finding]:
-    """Every cross-row and cross-sheet finding for one workbook's tables."""
-    return [f for function in RULE_FUNCTIONS for f in function(tables)]
+def run_rules(tables: Tables) -> Iterator[Finding]:
+    """Every cross-row and cross-sheet finding for one workbook's tables, as they are found."""
+    for function in RULE_FUNCTIONS:
+        yield from function(tables)

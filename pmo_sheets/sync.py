@@ -480,7 +480,8 @@ def _quality_row(outcome: SourceOutcome) -> SourceStatus:
     state = outcome.state
     first = "; ".join(f"{f['sheet'] + '!' if f.get('sheet') else ''}{f.get('cell') or ''} {f['rule']}: {f['message']}".strip()
                       for f in state.findings[:FIRST_FINDINGS])
-    if len(state.findings) > FIRST_FINDINGS:
-        first += f"; and {len(state.findings) - FIRST_FINDINGS} more"
+    total = max(len(state.findings), state.errors + state.warnings)  # findings past the kept ones are only counted
+    if total > FIRST_FINDINGS:
+        first += f"; and {total - FIRST_FINDINGS:,} more"
     return SourceStatus(state.label, state.kind, state.project_id, state.status, state.errors, state.warnings, first,
                         state.last_checked, state.last_good_sync)

@@ -6,7 +6,7 @@ runs in ``pmo validate``, in ``pmo sync`` and inside Excel through xlwings Lite.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +14,7 @@ from jsonschema.exceptions import ValidationError
 
 from pmo_sheets.cells import parse_cell
 from pmo_sheets.coerce import SPREADSHEET_ERRORS, is_blank, plain_number, read_number_text
-from pmo_sheets.findings import ERROR, WARNING, Finding, finding
+from pmo_sheets.findings import ERROR, FINDINGS_KEPT, WARNING, Finding, finding
 from pmo_sheets.grid import Grid, SourceError
 from pmo_sheets.records import TableRecords, read_records
 from pmo_sheets.rules import expected_calculated, run_rules
@@ -37,7 +37,11 @@ _KEYWORD_PRIORITY = ["required", "type", "format", "enum", "minimum", "maximum",
 
 @dataclass
 class WorkbookReport:
-    """What validation found in one source, and the records it read."""
+    """What validation found in one source, and the records it read.
+
+    ``findings`` holds the first :data:`FINDINGS_KEPT` errors and warnings found; ``omitted`` counts the
+    others by (severity, rule), so ``errors`` and ``warnings`` are always exact.
+    """
 
     source: str
     template: str | None = None
@@ -45,14 +49,40 @@ class WorkbookReport:
     project_id: str | None = None
     findings: list[Finding] = field(default_factory=list)
     tables: dict[str, TableRecords] = field(default_factory=dict)
+    omitted: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def keep(self, findings: Iterable[Finding], *, limit: int = FINDINGS_KEPT) -> None:
+        """Add findings as they come, keeping the first ``limit`` of each severity and counting the rest."""
+        kept = {ERROR: 0, WARNING: 0}
+        for item in self.findings:
+            kept[item.severity] = kept.get(item.severity, 0) + 1
+        for item in findings:
+            if kept.get(item.severity, 0) < limit:
+                self.findings.append(item)
+                kept[item.severity] = kept.get(item.severity, 0) + 1
+            else:
+                where = (item.severity, item.rule)
+                self.omitted[where] = self.omitted.get(where, 0) + 1
+
+    def _count(self, severity: str) -> int:
+        return (sum(1 for f in self.findings if f.severity == severity)
+                + sum(n for (level, _), n in self.omitted.items() if level == severity))
 
     @property
     def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity == ERROR)
+        return self._count(ERROR)
 
     @property
     def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity == WARNING)
+        return self._count(WARNING)
+
+    @property
+    def omitted_by_rule(self) -> dict[str, int]:
+        """How many findings of each rule are counted but not listed."""
+        counts: dict[str, int] = {}
+        for (_, rule), number in sorted(self.omitted.items()):
+            counts[rule] = counts.get(rule, 0) + number
+        return counts
 
     @property
     def valid(self) -> bool:
@@ -74,6 +104,7 @@ class WorkbookReport:
             "errors": self.errors,
             "warnings": self.warnings,
             "findings": [f.to_dict() for f in self.findings],
+            **({"findings_omitted": self.omitted_by_rule} if self.omitted else {}),
         }
 
 
@@ -143,12 +174,15 @@ def _validate_grid(grid: Grid, *, settings: ValidationSettings) -> WorkbookRepor
             continue
         records, structure = read_records(spec, sheet, day_first=settings.day_first,
                                           decimal_comma=settings.decimal_comma)
-        report.findings.extend(structure)
-        report.findings.extend(check_schema(records, settings=settings))
+        report.keep(structure)
+        if records.doubts_omitted:
+            report.omitted[(WARNING, "number-ambiguous")] = (report.omitted.get((WARNING, "number-ambiguous"), 0)
+                                                             + records.doubts_omitted)
+        report.keep(check_schema(records, settings=settings))
         if spec.layout != "form" and not records.rows and records.positions:
             report.findings.append(finding("table-empty", sheet.name, None, f"{spec.title} has no rows yet"))
         report.tables[table_name] = records
-    report.findings.extend(run_rules(report.tables))
+    report.keep(run_rules(report.tables))
     project = report.tables.get("project")
     if project and project.rows:
         project_id = project.rows[0].values.get("project_id")
