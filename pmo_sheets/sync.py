@@ -327,7 +327,8 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, prune_missing: bool
             outcomes = _record_sources(store, config, sources, failures, google, known, to_read, now, progress)
             if prune_missing:
                 missing = [o for o in outcomes if o.problem == "missing"]
-                gone = {o.state.key for o in missing if _surely_gone(o.state.key)}
+                drive_listed = google is None or google.every_folder_listed
+                gone = {o.state.key for o in missing if _surely_gone(o.state.key, drive_listed=drive_listed)}
                 result.pruned = sorted(o.state.label for o in missing if o.state.key in gone)
                 result.not_pruned = sorted(o.state.label for o in missing if o.state.key not in gone)
                 outcomes = [o for o in outcomes if o.state.key not in gone]
@@ -500,16 +501,19 @@ def _master_content(config: PortfolioConfig, store: StateStore, portfolio: Portf
     return merged, content
 
 
-def _surely_gone(key: str) -> bool:
+def _surely_gone(key: str, *, drive_listed: bool = True) -> bool:
     """Whether a missing source was really deleted, rather than out of reach with the folder it was in.
 
     A file whose folder is still there was deleted or moved away; when the folder itself is gone (a
     network share not mounted, a renamed folder) nothing can be concluded, and --prune-missing keeps it.
-    A Google spreadsheet is only ever missing when Drive was listed and did not show it.
+    A Google spreadsheet is missing when Drive was listed and did not show it; but when a configured
+    Drive folder could not be listed (no longer shared, not found, an error), its spreadsheets vanish
+    from the listing with it, and which folder a spreadsheet was in is not recorded: then no Google
+    spreadsheet is surely gone (``drive_listed`` False), as with a share that is offline.
     """
     if key.startswith("file:"):
         return Path(key.removeprefix("file:")).parent.is_dir()
-    return True
+    return drive_listed
 
 
 def still_configured(key: str, config: PortfolioConfig) -> bool:
