@@ -34,7 +34,8 @@ from pmo_sheets.master import (
     write_master,
 )
 from pmo_sheets.readers.excel import check_workbook_file, read_excel
-from pmo_sheets.rollups import key_figures, project_rollup
+from pmo_sheets.rollups import key_figures, overflowing_projects, project_rollup
+from pmo_sheets.settings import DEFAULT_SETTINGS, ValidationSettings
 from pmo_sheets.sources import UsageError
 from pmo_sheets.state import SourceState, StateStore
 from pmo_sheets.validate import WorkbookReport, failed_report, validate_grid
@@ -61,13 +62,13 @@ def _checked(report: WorkbookReport) -> Checked:
                    [f.to_dict() for f in report.findings], payload_from_report(report) if report.valid else None)
 
 
-def check_excel(path: str, day_first: bool = True) -> Checked:
+def check_excel(path: str, settings: ValidationSettings = DEFAULT_SETTINGS) -> Checked:
     """Read and validate one workbook file (runs in a worker process)."""
     try:
         grid = read_excel(Path(path))
     except SourceError as error:
         return _checked(failed_report(path, error))
-    return _checked(validate_grid(grid, day_first=day_first))
+    return _checked(validate_grid(grid, settings=settings))
 
 
 @dataclass
@@ -166,16 +167,16 @@ def _check_all(config: PortfolioConfig, sources: list[DiscoveredSource],
     if len(excel) >= PARALLEL_FROM and config.workers > 1:
         with ProcessPoolExecutor(max_workers=config.workers) as pool:
             paths = [s.locator for s in excel]
-            yield from zip(excel, pool.map(check_excel, paths, [config.day_first] * len(paths), chunksize=4), strict=True)
+            yield from zip(excel, pool.map(check_excel, paths, [config.settings] * len(paths), chunksize=4), strict=True)
     else:
         for source in excel:
-            yield source, check_excel(source.locator, config.day_first)
+            yield source, check_excel(source.locator, config.settings)
     for source in sources:
         if source.kind == "excel":
             continue
         try:
             grid: Grid = google.read(source)
-            yield source, _checked(validate_grid(grid, day_first=config.day_first))
+            yield source, _checked(validate_grid(grid, settings=config.settings))
         except SourceError as error:
             yield source, _checked(failed_report(source.label, error))
 
@@ -357,10 +358,16 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, prune_missing: bool
                              o.state.last_good_sync, o.state.good_project_id, o.state.good_template)
                 for o in outcomes if o.state.has_payload
             ]
-            portfolio = consolidate(contributions, store.payload, fiscal_year_start_month=config.fiscal_year_start_month)
+            portfolio = consolidate(contributions, store.payload, fiscal_year_start_month=config.fiscal_year_start_month,
+                                    pinned=config.owners)
             _mark_conflicts(result, portfolio)
             _check_fx(config, portfolio)
-            result.figures = key_figures(project_rollup(portfolio, config.fx))
+            rollup = project_rollup(portfolio, config.fx)
+            overflowing = overflowing_projects(rollup)
+            if overflowing:
+                raise ConfigError(f"the figures of {', '.join(overflowing[:5])} add up to more than a spreadsheet can hold "
+                                  "(an amount or an FX rate far beyond any real one); correct it; nothing was written")
+            result.figures = key_figures(rollup)
             result.figures.update(sources_ok=sum(1 for o in outcomes if o.problem is None),
                                   sources_stale=sum(1 for o in outcomes if o.problem and o.state.has_payload),
                                   sources_failed=sum(1 for o in outcomes if o.problem and not o.state.has_payload))
@@ -547,7 +554,8 @@ def _mark_conflicts(result: SyncResult, portfolio: Portfolio) -> None:
         outcome = by_label.get(conflict.ignored)
         if outcome is not None and outcome.problem is None:
             outcome.problem = "conflict"
-            outcome.state.status = f"conflict: {conflict.table} of {conflict.project_id} already comes from {conflict.kept}"
+            outcome.state.status = (f"conflict: {conflict.table} of {conflict.project_id} already comes from {conflict.kept}; "
+                                    "this source contributes nothing")
 
 
 def _check_fx(config: PortfolioConfig, portfolio: Portfolio) -> None:
