@@ -74,11 +74,13 @@ _RULES = [
          "The file is not an Excel workbook (for example a CSV or a text file).",
          "Use the project workbook template (pmo new) and save it as .xlsx."),
     Rule("source-unreachable", "Source unreachable", "file", ERROR,
-         "The source could not be fetched (network failure, quota, timeout).",
+         "The source could not be fetched (network failure, quota, timeout, Google's sign-in service busy).",
          "Nothing to fix in the workbook; the next sync tries again."),
     Rule("source-forbidden", "Permission denied", "file", ERROR,
-         "The account used by pmo-sheets may not read this spreadsheet.",
-         "Share the spreadsheet (or its folder) with the service account as a Viewer."),
+         "The account used by pmo-sheets may not read this spreadsheet, its credentials were refused, or the "
+         "Google API is disabled for its Cloud project.",
+         "Share the spreadsheet (or its folder) with the service account as a Viewer; or enable the API at the "
+         "link the message gives."),
     Rule("source-not-found", "Spreadsheet not found", "file", ERROR,
          "No spreadsheet exists with this ID, or it was deleted.", "Check the ID or URL in portfolio.toml."),
     # structure level

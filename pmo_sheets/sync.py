@@ -33,9 +33,10 @@ from pmo_sheets.master import (
     SourceStatus,
     write_master,
 )
-from pmo_sheets.readers.excel import read_excel
+from pmo_sheets.readers.excel import check_workbook_file, read_excel
 from pmo_sheets.rollups import key_figures, overflowing_projects, project_rollup
 from pmo_sheets.settings import DEFAULT_SETTINGS, ValidationSettings
+from pmo_sheets.sources import UsageError
 from pmo_sheets.state import SourceState, StateStore
 from pmo_sheets.validate import WorkbookReport, failed_report, validate_grid
 
@@ -188,14 +189,71 @@ def _status(problem: str | None, has_payload: bool) -> str:
     return f"{problem}, never valid" if problem != "missing" else "missing"
 
 
-def read_master_comments(path: Path) -> tuple[list[str], dict[str, dict[str, str]], list[tuple[str, str, str, str]]]:
-    """Finance's columns on the existing master's Portfolio sheet (everything right of ours), and the archive."""
-    if not path.exists():
-        return [], {}, []
+class MasterUnreadable(UsageError):
+    """The existing master cannot be read (a password, damage): its comments would be lost, so nothing is written."""
+
+
+@dataclass
+class MasterComments:
+    """Finance's columns as the current master shows them (everything right of ours on Portfolio), and the archive."""
+
+    headers: list[str] = field(default_factory=list)
+    comments: dict[str, dict[str, str]] = field(default_factory=dict)  # project ID -> header -> text (non-empty)
+    shown: set[str] = field(default_factory=set)  # every project on the Portfolio sheet, commented or not
+    archive: list[tuple[str, str, str, str]] = field(default_factory=list)
+    stamp: tuple[int, int] | None = None  # the file's (mtime_ns, size) when read; None: there was no master
+
+    def carried(self, stored: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        """The comments to keep: the master's for every project it shows, the state store's for the others.
+
+        The master is the truth for what it shows, so a comment finance cleared stays cleared; the
+        store fills in only projects the master does not show (no master yet, or deleted, or a
+        project that left the portfolio earlier and may come back).
+        """
+        kept = {project_id: values for project_id, values in stored.items() if project_id not in self.shown}
+        kept.update(self.comments)
+        return kept
+
+    def changed_since(self, path: Path) -> bool:
+        """Whether the master on disk is no longer the file these comments were read from."""
+        return _stamp(path) != self.stamp
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
     try:
-        return _read_master_comments(_master_sheets(path, (PORTFOLIO_SHEET, ARCHIVE_SHEET)))
-    except Exception:  # a damaged master: the comments are also in the state store, which the caller merges in
-        return [], {}, []
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
+def read_master_comments(path: Path) -> MasterComments:
+    """Finance's columns on the existing master's Portfolio sheet, and its Comments archive.
+
+    No master (a first sync, or deleted) gives no comments: the caller falls back on the state store.
+    A master that exists but cannot be read raises :class:`MasterUnreadable`, since writing a new one
+    over it would silently drop whatever finance typed since the last sync.
+    """
+    stamp = _stamp(path)
+    if stamp is None or not path.is_file():  # not a file: nothing to read, and the writer says it cannot replace it
+        return MasterComments()
+    try:
+        check_workbook_file(path)
+        grid = _master_sheets(path, (PORTFOLIO_SHEET, ARCHIVE_SHEET))
+    except SourceError as error:
+        raise _unreadable(path, error.message.removeprefix(f"{path}: ")) from None
+    except Exception as exc:  # calamine's own error types for a damaged part
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise _unreadable(path, f"the workbook is damaged: {detail}") from None
+    found = _read_master_comments(grid)
+    found.stamp = stamp
+    return found
+
+
+def _unreadable(path: Path, reason: str) -> MasterUnreadable:
+    return MasterUnreadable(f"cannot read the master {path} ({reason}); finance's comments in it would be lost, so "
+                            "nothing was written. To start a new master with the comments saved at the last sync, "
+                            "move this one away.")
 
 
 def _master_sheets(path: Path, names: tuple[str, ...]) -> Grid:
@@ -213,28 +271,28 @@ def _master_sheets(path: Path, names: tuple[str, ...]) -> Grid:
     return grid
 
 
-def _read_master_comments(grid: Grid) -> tuple[list[str], dict[str, dict[str, str]], list[tuple[str, str, str, str]]]:
+def _read_master_comments(grid: Grid) -> MasterComments:
+    found = MasterComments()
     portfolio = grid.sheet(PORTFOLIO_SHEET)
-    headers: list[str] = []
-    comments: dict[str, dict[str, str]] = {}
     if portfolio is not None and portfolio.rows:
         first = len(MasterWriter.PORTFOLIO_COLUMNS)
         header_row = portfolio.rows[0]
         columns = [(i, str(h).strip()) for i, h in enumerate(header_row) if i >= first and str(h).strip()]
-        headers = [h for _, h in columns]
+        found.headers = [h for _, h in columns]
         for line in portfolio.rows[1:]:
             if not line or not str(line[0]).strip() or str(line[0]).strip() == "Total":
                 continue
+            project_id = str(line[0]).strip()
+            found.shown.add(project_id)
             values = {h: _as_text(line[i]) for i, h in columns if i < len(line) and str(line[i]).strip()}
             if values:
-                comments[str(line[0]).strip()] = values
-    archive: list[tuple[str, str, str, str]] = []
+                found.comments[project_id] = values
     archived = grid.sheet(ARCHIVE_SHEET)
     if archived is not None:
         for line in archived.rows[1:]:
             if len(line) >= 4 and str(line[0]).strip():
-                archive.append((str(line[0]), str(line[1]), _as_text(line[2]), str(line[3])))
-    return headers, comments, archive
+                found.archive.append((str(line[0]), str(line[1]), _as_text(line[2]), str(line[3])))
+    return found
 
 
 def _as_text(value: Any) -> str:
@@ -257,6 +315,8 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, prune_missing: bool
     started = time.perf_counter()
     result = SyncResult(config)
     now = _now()
+    # Before any source is read: a master that cannot be read stops the sync with nothing written.
+    carried = read_master_comments(config.master)
     sources, failures, google = discover(config)
     with StateStore(config.state) as store:
         known = store.sources()
@@ -268,7 +328,8 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, prune_missing: bool
             outcomes = _record_sources(store, config, sources, failures, google, known, to_read, now, progress)
             if prune_missing:
                 missing = [o for o in outcomes if o.problem == "missing"]
-                gone = {o.state.key for o in missing if _surely_gone(o.state.key)}
+                drive_listed = google is None or google.every_folder_listed
+                gone = {o.state.key for o in missing if _surely_gone(o.state.key, drive_listed=drive_listed)}
                 result.pruned = sorted(o.state.label for o in missing if o.state.key in gone)
                 result.not_pruned = sorted(o.state.label for o in missing if o.state.key not in gone)
                 outcomes = [o for o in outcomes if o.state.key not in gone]
@@ -278,12 +339,16 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, prune_missing: bool
                 store.forget_source(key)  # taken out of portfolio.toml: it leaves the portfolio
             newly_missing = any(o.problem == "missing" and not known[o.state.key].status.startswith("missing")
                                 for o in outcomes)
-            nothing_changed = (not to_read and not failures and not newly_missing and not forgotten
+            # A source read again only because it failed last time, and failing the same way, changes nothing.
+            news = [o for o in outcomes if o.read and _shows_something_new(o, known.get(o.state.key))]
+            nothing_changed = (not news and not failures and not newly_missing and not forgotten
                                and config.master.exists() and store.meta("config_digest") == _config_digest(config))
             if nothing_changed:
                 history = store.history()
                 result.figures = dict(history[-1][1]) if history else {}
                 store.add_history(now, result.figures)
+                # The master is not rewritten, but what finance typed into it is saved all the same.
+                store.save_comments(carried.carried(store.comments()))
                 store.commit()
                 result.seconds = time.perf_counter() - started
                 return result
@@ -311,7 +376,7 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, prune_missing: bool
                     store.save_source(outcome.state)
             store.add_history(now, result.figures)
             store.set_meta("config_digest", _config_digest(config))
-            comments, content = _master_content(config, store, portfolio, outcomes, now)
+            comments, content = _master_content(config, store, portfolio, outcomes, now, carried)
             try:
                 write(config.master, content)
             except OSError as exc:
@@ -342,15 +407,19 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
         previous = known.get(source.key)
         problem = None if check.payload is not None else ("invalid" if check.readable else "unreadable")
         has_payload = check.payload is not None or bool(previous and previous.has_payload)
-        # A transient failure (network, quota) must be retried next time even if the source did not change.
-        transient = any(f["rule"] == "source-unreachable" for f in check.findings)
+        good = check.payload is not None
         state = SourceState(
-            source.key, source.kind, source.label, None if transient else source.fingerprint, _status(problem, has_payload),
-            check.project_id or (previous.project_id if previous else None), check.template, check.errors, check.warnings,
-            check.findings, previous.first_seen if previous else _now(True), now,
-            now if check.payload is not None else (previous.last_good_sync if previous else None), has_payload,
-            check.project_id if check.payload is not None else (previous.good_project_id if previous else None),
-            check.template if check.payload is not None else (previous.good_template if previous else None))
+            key=source.key, kind=source.kind, label=source.label,
+            # A source that could not be read (network, permission, a disabled API, a damaged file) keeps
+            # no fingerprint, so that it is read again next time even if it did not change.
+            fingerprint=source.fingerprint if check.readable else None,
+            status=_status(problem, has_payload),
+            project_id=check.project_id or (previous.project_id if previous else None), template=check.template,
+            errors=check.errors, warnings=check.warnings, findings=check.findings,
+            first_seen=previous.first_seen if previous else _now(True), last_checked=now,
+            last_good_sync=now if good else (previous.last_good_sync if previous else None), has_payload=has_payload,
+            good_project_id=check.project_id if good else (previous.good_project_id if previous else None),
+            good_template=check.template if good else (previous.good_template if previous else None))
         store.save_source(state, check.payload)
         outcomes.append(SourceOutcome(source, state, True, problem))
         if progress:
@@ -365,20 +434,28 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
         store.save_source(state)
         outcomes.append(SourceOutcome(source, state, False, problem))
     listed = {s.key for s in sources}
+    # When Drive itself could not be listed, the spreadsheets already known stand for their folders
+    # (each is reported "not checked" below): a folder is then no extra source of its own.
+    listing_error: SourceError | None = getattr(google, "listing_error", None)
+    known_google = any(key.startswith("gsheet:") and still_configured(key, config) for key in known)
     for key, label, error in failures:
+        if listing_error is not None and error is listing_error and known_google:
+            continue
         previous = known.get(key)
         has_payload = bool(previous and previous.has_payload)
         finding = {"severity": ERROR, "rule": error.code, "sheet": None, "cell": None, "message": error.message}
-        state = SourceState(key, "google", label, None, _status("unreadable", has_payload),
-                            previous.project_id if previous else None, None, 1, 0, [finding],
-                            previous.first_seen if previous else _now(True), now,
-                            previous.last_good_sync if previous else None, has_payload,
-                            previous.good_project_id if previous else None, previous.good_template if previous else None)
+        if previous is not None:
+            state = replace(previous, label=label, fingerprint=None, status=_status("unreadable", has_payload), template=None,
+                            errors=1, warnings=0, findings=[finding], last_checked=now)
+        else:
+            state = SourceState(key=key, kind="google", label=label, fingerprint=None,
+                                status=_status("unreadable", has_payload), project_id=None, template=None, errors=1,
+                                warnings=0, findings=[finding], first_seen=_now(True), last_checked=now,
+                                last_good_sync=None, has_payload=False)
         store.save_source(state)
         listed.add(key)
         outcomes.append(SourceOutcome(DiscoveredSource(key, "google", label, label, None), state, True, "unreadable"))
     # When Drive itself could not be listed, the Google sources are not gone: they were not checked.
-    listing_error: SourceError | None = getattr(google, "listing_error", None)
     for key, previous in known.items():
         if key in listed or not still_configured(key, config):
             continue
@@ -398,11 +475,22 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
     return outcomes
 
 
+def _shows_something_new(outcome: SourceOutcome, previous: SourceState | None) -> bool:
+    """Whether a source just read gives the master something to show: new records, or other findings than before."""
+    if previous is None or outcome.problem is None:
+        return True
+    state = outcome.state
+    return ((state.label, state.status, state.project_id, state.template, state.findings)
+            != (previous.label, previous.status, previous.project_id, previous.template, previous.findings))
+
+
 def _master_content(config: PortfolioConfig, store: StateStore, portfolio: Portfolio, outcomes: list[SourceOutcome],
-                    now: str) -> tuple[dict[str, dict[str, str]], MasterContent]:
+                    now: str, carried: MasterComments) -> tuple[dict[str, dict[str, str]], MasterContent]:
     """Everything the master shows, with finance's comments carried over from the current master."""
-    headers, comments, archive = read_master_comments(config.master)
-    merged = {**store.comments(), **comments}
+    if carried.changed_since(config.master):  # saved by finance while the sources were being read
+        carried = read_master_comments(config.master)
+    merged = carried.carried(store.comments())
+    archive = list(carried.archive)
     current = set(portfolio.projects["project_id"])
     archived = {(a[0], a[1], a[2]) for a in archive}
     for project_id, values in merged.items():
@@ -412,7 +500,7 @@ def _master_content(config: PortfolioConfig, store: StateStore, portfolio: Portf
                     archive.append((project_id, header, value, now))
                     archived.add((project_id, header, value))
     stored_headers = [h for values in merged.values() for h in values]
-    comment_headers = list(dict.fromkeys([FINANCE_COMMENT, *headers, *stored_headers]))
+    comment_headers = list(dict.fromkeys([FINANCE_COMMENT, *carried.headers, *stored_headers]))
     content = MasterContent(
         config.name, config.reporting_currency, config.fx, portfolio, [_quality_row(o) for o in outcomes],
         store.history(), now, comment_headers, {pid: v for pid, v in merged.items() if pid in current}, archive,
@@ -420,16 +508,19 @@ def _master_content(config: PortfolioConfig, store: StateStore, portfolio: Portf
     return merged, content
 
 
-def _surely_gone(key: str) -> bool:
+def _surely_gone(key: str, *, drive_listed: bool = True) -> bool:
     """Whether a missing source was really deleted, rather than out of reach with the folder it was in.
 
     A file whose folder is still there was deleted or moved away; when the folder itself is gone (a
     network share not mounted, a renamed folder) nothing can be concluded, and --prune-missing keeps it.
-    A Google spreadsheet is only ever missing when Drive was listed and did not show it.
+    A Google spreadsheet is missing when Drive was listed and did not show it; but when a configured
+    Drive folder could not be listed (no longer shared, not found, an error), its spreadsheets vanish
+    from the listing with it, and which folder a spreadsheet was in is not recorded: then no Google
+    spreadsheet is surely gone (``drive_listed`` False), as with a share that is offline.
     """
     if key.startswith("file:"):
         return Path(key.removeprefix("file:")).parent.is_dir()
-    return True
+    return drive_listed
 
 
 def still_configured(key: str, config: PortfolioConfig) -> bool:
