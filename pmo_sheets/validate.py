@@ -174,6 +174,7 @@ def _validate_grid(grid: Grid, *, settings: ValidationSettings) -> WorkbookRepor
             continue
         records, structure = read_records(spec, sheet, day_first=settings.day_first,
                                           decimal_comma=settings.decimal_comma)
+        sheet.release()
         report.keep(structure)
         if records.doubts_omitted:
             report.omitted[(WARNING, "number-ambiguous")] = (report.omitted.get((WARNING, "number-ambiguous"), 0)

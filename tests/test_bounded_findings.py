@@ -64,3 +64,14 @@ def test_pmo_validate_json_lists_the_kept_findings_and_counts_the_rest(tmp_path:
     assert data["errors"] == BROKEN_ROWS
     assert len(data["findings"]) == FINDINGS_KEPT
     assert data["findings_omitted"] == {"type-invalid": BROKEN_ROWS - FINDINGS_KEPT}
+
+
+def test_a_sheet_read_lazily_lets_its_cells_go_once_validated_and_reads_them_again(tmp_path: Path) -> None:
+    path = write(tmp_path / "plan.xlsx", small_sample(), "plan")
+    for engine in ("calamine", "openpyxl"):
+        grid = read_excel(path, engine=engine)
+
+        validate_grid(grid)
+
+        assert not grid.sheets["Tasks"].loaded  # not held as cells beside the records
+        assert grid.sheets["Tasks"].rows[1][:2] == ["1.1", "Deliverable 1"]
