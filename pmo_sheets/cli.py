@@ -180,8 +180,10 @@ def sync(
         import json
 
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
-    else:
+    elif not (result.error and not result.written):
         typer.echo(text_summary(result))
+    if result.error and not result.written:  # nothing written (a full or read-only folder): one line, like exit 2's
+        typer.echo(f"pmo: {result.error}", err=True)
     raise typer.Exit(result.exit_code)
 
 
@@ -212,3 +214,7 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("pmo: interrupted", err=True)
         sys.exit(130)
+
+
+if __name__ == "__main__":  # python -m pmo_sheets.cli, as the tests run it in a subprocess
+    main()

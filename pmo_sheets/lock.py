@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import BinaryIO
 
 import portalocker
 
@@ -104,7 +104,7 @@ class SyncLock:
         self.path = lock_path(state)
         self.wait = max(0.0, wait)
         self.on_wait = on_wait
-        self._handle: IO[str] | None = None
+        self._handle: BinaryIO | None = None
 
     @property
     def held(self) -> bool:
@@ -129,17 +129,24 @@ class SyncLock:
                         told = True
                     time.sleep(min(POLL_EVERY, left))
                 except portalocker.LockException as exc:  # e.g. a network share mounted without lock support
-                    raise LockError(f"cannot lock {self.path} ({exc}); the state folder must support file locks") from None
-            holder = Holder(pid=os.getpid(), host=socket.gethostname(), since=dt.datetime.now().astimezone())
-            handle.seek(0)
-            handle.truncate()
-            handle.write(holder.to_json() + "\n")
-            handle.flush()
+                    raise LockError(f"cannot lock {self.path} ({exc}); the state folder must support file locks; "
+                                    "nothing was written") from None
+            self._write_holder(handle)
         except BaseException:
             handle.close()
             raise
         self._handle = handle
         return self
+
+    @staticmethod
+    def _write_holder(handle: BinaryIO) -> None:
+        holder = Holder(pid=os.getpid(), host=socket.gethostname(), since=dt.datetime.now().astimezone())
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write((holder.to_json() + "\n").encode())
+        except OSError:
+            pass  # a full disk: the lock holds all the same, others will only not know whom they wait for
 
     def release(self) -> None:
         """Let the next sync in; the file stays (emptied) for the next holder."""
@@ -149,7 +156,6 @@ class SyncLock:
         try:
             handle.seek(0)
             handle.truncate()
-            handle.flush()
         except OSError:
             pass  # the lock goes with the descriptor anyway; a stale holder line is only informative
         finally:
@@ -165,7 +171,7 @@ class SyncLock:
                  trace: TracebackType | None) -> None:
         self.release()
 
-    def _open(self) -> IO[str]:
+    def _open(self) -> BinaryIO:
         """Open (creating it if needed) the lock file without truncating it and without following a symlink:
         a symlink planted at the lock's name must not make us empty the file it points to."""
         try:
@@ -173,8 +179,8 @@ class SyncLock:
         except FileNotFoundError:
             existing = None
         except OSError as exc:
-            raise LockError(f"cannot use the lock file {self.path} ({exc.strerror}); "
-                            "the state folder must exist and be writable") from None
+            raise LockError(f"cannot create the lock file {self.path} ({exc.strerror}); "
+                            "the state folder must exist and be writable; nothing was written") from None
         if existing is not None and not stat.S_ISREG(existing.st_mode):
             raise LockError(f"{self.path} is not a regular file; remove it (it is where pmo-sheets keeps its sync lock)")
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
@@ -183,5 +189,5 @@ class SyncLock:
             descriptor = os.open(self.path, flags, 0o666)  # others' syncs of the same portfolio must open it too
         except OSError as exc:
             raise LockError(f"cannot create the lock file {self.path} ({exc.strerror}); "
-                            "the state folder must exist and be writable") from None
-        return os.fdopen(descriptor, "r+", encoding="utf-8", newline="\n")
+                            "the state folder must exist and be writable; nothing was written") from None
+        return os.fdopen(descriptor, "r+b", buffering=0)  # unbuffered: nothing left to flush (and fail) at close

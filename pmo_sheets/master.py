@@ -10,11 +10,13 @@ formulas add up every part.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import os
 import stat
 import tempfile
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -565,13 +567,16 @@ def _num(value: Any) -> float:
     return 0.0 if math.isnan(number) else number
 
 
-def write_master(path: Path, content: MasterContent, *, progress: Callable[[int], None] | None = None) -> None:
+def write_master(path: Path, content: MasterContent, *, progress: Callable[[int], None] | None = None,
+                 before_replace: Callable[[], None] | None = None) -> None:
     """Write the master to a temporary file beside ``path`` and rename it into place.
 
     Raises OSError when the master cannot be written or replaced (open in Excel on Windows, a
     read-only folder, a full disk); the previous master is then untouched and the temporary file
-    removed. A master that already exists keeps its file mode (whoever made it read-only for some,
-    or shared it with a group, meant it); a new one is readable and writable by all the umask allows.
+    removed. ``before_replace`` runs when the new master is complete, just before the rename (a sync
+    commits its state store there); if it raises, nothing is replaced. A master that already exists
+    keeps its file mode (whoever made it read-only for some, or shared it with a group, meant it); a
+    new one is readable and writable by all the umask allows.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     prefix, suffix = temp_affixes(path)
@@ -587,14 +592,29 @@ def write_master(path: Path, content: MasterContent, *, progress: Callable[[int]
         # mkstemp makes it private; the master is meant to be shared. Set last: a read-only mode
         # kept from the previous master must not stop us writing the new one.
         os.chmod(temp, _master_mode(path))
+        if before_replace is not None:
+            before_replace()
         os.replace(temp, path)
     except FileCreateError as exc:  # XlsxWriter's wrapper of the OSError of its final write (a full disk)
-        temp.unlink(missing_ok=True)
         cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+        _close_abandoned_zips(cause)
+        temp.unlink(missing_ok=True)
         raise (cause or OSError(str(exc))) from exc
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def _close_abandoned_zips(error: BaseException | None) -> None:
+    """Close the ZipFile XlsxWriter was writing when ``error`` struck. XlsxWriter does not close it, so
+    Python would close it at garbage collection, fail on the same full disk, and print that to stderr."""
+    trace = error.__traceback__ if error is not None else None
+    while trace is not None:
+        for value in list(trace.tb_frame.f_locals.values()):
+            if isinstance(value, zipfile.ZipFile) and value.fp is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    value.close()  # fails again, but lets go of the file either way
+        trace = trace.tb_next
 
 
 def _master_mode(path: Path) -> int:

@@ -179,9 +179,9 @@ def in_use(path: Path, *, now: dt.datetime | None = None,
         if now - since > stale_after:
             continue  # left by a crash or a laptop that went to sleep; nobody edits for that long
         if program == "LibreOffice":
-            user, host = _libreoffice_owner(data)
-            if host == socket.gethostname() and _libreoffice_running() is False:
-                continue  # taken on this machine, where no LibreOffice runs any more
+            user, host, profile = _libreoffice_owner(data)
+            if host == socket.gethostname() and _libreoffice_running(profile) is False:
+                continue  # taken on this machine, where no LibreOffice with that profile runs any more
         else:
             user = _excel_owner(data)
         return InUse(lock_file=lock_file, program=program, user=user, since=since)
@@ -195,28 +195,39 @@ def _excel_owner(data: bytes) -> str | None:
     return data[1:1 + data[0]].decode("cp1252", errors="replace").strip() or None
 
 
-def _libreoffice_owner(data: bytes) -> tuple[str | None, str | None]:
-    """User and host of a LibreOffice lock: ``Name,SysUser,Host,Time,URL;`` (commas in values escaped)."""
+def _libreoffice_owner(data: bytes) -> tuple[str | None, str | None, str | None]:
+    """User, host and profile URL of a LibreOffice lock file: ``Name,SysUser,Host,Time,ProfileURL;``
+    (commas inside a value escaped with a backslash). LibreOffice's lock names no process id; the
+    profile it was taken with is what tells whether its LibreOffice still runs."""
     text = data.decode("utf-8", errors="replace").rstrip().removesuffix(";")
     fields = [field.replace("\\,", ",").replace("\\;", ";").replace("\\\\", "\\")
               for field in re.split(r"(?<!\\),", text)]
     if len(fields) < 3:
-        return None, None
-    return (fields[0].strip() or fields[1].strip() or None), (fields[2].strip() or None)
+        return None, None, None
+    user = fields[0].strip() or fields[1].strip() or None
+    return user, fields[2].strip() or None, (fields[4].strip() or None) if len(fields) > 4 else None
 
 
-def _libreoffice_running() -> bool | None:
-    """Whether a LibreOffice process runs on this machine (None: cannot tell without /proc)."""
+def _libreoffice_running(profile: str | None) -> bool | None:
+    """Whether a LibreOffice that may use ``profile`` runs on this machine (None: cannot tell without /proc).
+
+    A LibreOffice started with another ``-env:UserInstallation`` profile (as headless converters are)
+    cannot hold this lock; one started with the default profile might."""
     proc = Path("/proc")
     if not proc.is_dir():
         return None
     for entry in proc.iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() in ("soffice.bin", "soffice", "oosplash"):
-                    return True
-            except OSError:
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() not in ("soffice.bin", "soffice", "oosplash"):
                 continue
+            arguments = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue  # gone meanwhile
+        chosen = [a.split("=", 1)[1] for a in arguments if a.startswith("-env:UserInstallation=")]
+        if not chosen or profile is None or chosen[0].rstrip("/") == profile.rstrip("/"):
+            return True
     return False
 
 

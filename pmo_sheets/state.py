@@ -165,7 +165,7 @@ class StateStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
         except (OSError, sqlite3.Error) as exc:
-            raise StateError(f"cannot open the state store {path} ({exc})") from None
+            raise StateError(f"cannot open the state store {path} ({exc}); nothing was written") from None
         try:
             tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if tables - {"sqlite_sequence"} and "sources" not in tables:

@@ -63,6 +63,7 @@ from pmo_sheets.state import (
 from pmo_sheets.validate import WorkbookReport, failed_report, validate_grid
 from pmo_sheets.workers import worker_pool
 
+_MASTER_PENDING = "master_pending"  # meta: the state committed a sync whose master is not yet in place
 PARALLEL_FROM = 8  # below this many workbooks, starting processes costs more than it saves
 FIRST_FINDINGS = 3
 
@@ -356,9 +357,9 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
             store.forget_source(key)  # taken out of portfolio.toml: it leaves the portfolio
         newly_missing = any(o.problem == "missing" and not known[o.state.key].status.startswith("missing")
                             for o in outcomes)
-        pending = side_copy(config.master)  # written while the master was open: the master is behind it
+        beside = side_copy(config.master)  # written while the master was open: the master is behind it
         nothing_changed = (not to_read and not failures and not newly_missing and not forgotten
-                           and config.master.exists() and not pending.exists()
+                           and config.master.exists() and not beside.exists() and not store.meta(_MASTER_PENDING)
                            and store.meta("config_digest") == _config_digest(config))
         if nothing_changed:
             history = store.history()
@@ -383,19 +384,31 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
         store.set_meta("config_digest", _config_digest(config))
         comments, content = _master_content(config, store, portfolio, outcomes, now)
         target = _write_target(config.master, result)
+        committed = False
+
+        def commit_state() -> None:
+            """Runs once the new master is complete and before it replaces the old one: a state store that
+            cannot take this sync (a full or read-only folder) then leaves the previous master in place."""
+            nonlocal committed
+            store.save_comments(comments)
+            store.set_meta(_MASTER_PENDING, str(target))  # cleared once the master is in place
+            store.commit()
+            committed = True
+
         try:
-            write(target, content)
+            write(target, content, before_replace=commit_state)
         except OSError as exc:
             store.rollback()
             result.error = (f"cannot write the master {target} ({exc.strerror or exc}); "
                             "the previous master is unchanged; nothing was written")
+            if committed:  # the state took this sync; _MASTER_PENDING makes the next sync write the master
+                result.error += " (the next sync writes it)"
             result.seconds = time.perf_counter() - started
             return result
         result.written, result.written_to = True, target
-        store.save_comments(comments)
-        store.commit()
+        store.set_meta(_MASTER_PENDING, "")
         if target == config.master:
-            _remove_superseded(pending)
+            _remove_superseded(beside)
     except BaseException:
         store.rollback()
         raise
