@@ -88,10 +88,10 @@ def check_state_file(path: Path) -> None:
     """Refuse a state path that holds something other than our store (before SQLite writes to it)."""
     try:
         info = path.stat()
-    except FileNotFoundError:
-        return
+    except (FileNotFoundError, NotADirectoryError):
+        return  # nothing there yet (a folder that is a file is reported when the lock file cannot be made)
     except OSError as exc:
-        raise StateError(f"cannot open the state store {path} ({exc.strerror})") from None
+        raise StateError(f"cannot open the state store {path} ({exc.strerror}); nothing was written") from None
     if not stat.S_ISREG(info.st_mode):
         raise StateError(f"state {path}: that is not a file; choose another state path")
     if info.st_size == 0:
@@ -100,12 +100,15 @@ def check_state_file(path: Path) -> None:
         with open(path, "rb") as handle:
             header = handle.read(len(SQLITE_HEADER))
     except OSError as exc:
-        raise StateError(f"cannot read the state store {path} ({exc.strerror})") from None
+        raise StateError(f"cannot read the state store {path} ({exc.strerror}); nothing was written") from None
     if header.startswith(b"PK\x03\x04"):  # a workbook (or any zip): surely somebody's file, never set aside
         raise StateError(f"state {path}: that is a workbook or zip file, not a pmo-sheets state store; "
                          "choose another state path; nothing was written")
     if header != SQLITE_HEADER:
         raise StateDamaged(path, "not an SQLite database")
+    if _foreign_database(path):
+        raise StateError(f"state {path}: that is an SQLite database of another program, not a pmo-sheets state "
+                         "store; choose another state path; nothing was written")
 
 
 @dataclass
@@ -167,16 +170,9 @@ class StateStore:
         except (OSError, sqlite3.Error) as exc:
             raise StateError(f"cannot open the state store {path} ({exc}); nothing was written") from None
         try:
-            tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if tables - {"sqlite_sequence"} and "sources" not in tables:
-                raise StateError(f"state {path}: that is an SQLite database of another program (tables: "
-                                 f"{', '.join(sorted(tables)[:5])}), not a pmo-sheets state store; choose another state path")
             self.db.execute("PRAGMA journal_mode=DELETE")
             self.db.executescript(_SCHEMA)
             self._key_history_by_id()
-        except StateError:
-            self.db.close()
-            raise
         except sqlite3.Error as exc:
             self.db.close()
             raise state_error(path, exc) from None
@@ -313,12 +309,8 @@ def set_state_aside(path: Path) -> Path | None:
     parts = [path.with_name(path.name + suffix) for suffix in ("", "-journal", "-wal", "-shm")]
     if not any(part.exists() for part in parts):
         return None
-    if path.exists():
-        with contextlib.suppress(StateDamaged):  # damaged is what a rebuild is for
-            check_state_file(path)
-        if _foreign_database(path):
-            raise StateError(f"state {path}: that is an SQLite database of another program, not a pmo-sheets state "
-                             "store; choose another state path; nothing was moved")
+    with contextlib.suppress(StateDamaged):  # damaged is what a rebuild is for; someone else's file is not
+        check_state_file(path)
     aside = path.with_name(f"{path.name}.before-rebuild-{dt.datetime.now():%Y%m%d-%H%M%S}")
     try:
         for part in parts:  # a hot journal left beside a new, empty store would be played back into it

@@ -57,6 +57,7 @@ from pmo_sheets.state import (
     SourceState,
     StateDamaged,
     StateStore,
+    check_state_file,
     set_state_aside,
     state_error,
 )
@@ -301,6 +302,11 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, prune_missing: bool
     code 2, nothing written) for a configuration, path or state store it must not or cannot use.
     """
     check_master_path(config.master, config_path=config.path, state_path=config.state)
+    try:  # before the lock, so that a wrong state path does not even get a lock file beside it
+        check_state_file(config.state)
+    except StateDamaged as damaged:
+        if not rebuild_state:
+            raise StateDamaged(damaged.path, damaged.reason, config=config.path) from None
     with SyncLock(config.state, wait=wait, on_wait=on_wait):
         removed = remove_leftovers(config.master)  # we hold the lock: no sync is writing these right now
         set_aside = set_state_aside(config.state) if rebuild_state else None
@@ -358,8 +364,9 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
         newly_missing = any(o.problem == "missing" and not known[o.state.key].status.startswith("missing")
                             for o in outcomes)
         beside = side_copy(config.master)  # written while the master was open: the master is behind it
+        behind = beside.exists() and is_pmo_master(beside)
         nothing_changed = (not to_read and not failures and not newly_missing and not forgotten
-                           and config.master.exists() and not beside.exists() and not store.meta(_MASTER_PENDING)
+                           and config.master.exists() and not behind and not store.meta(_MASTER_PENDING)
                            and store.meta("config_digest") == _config_digest(config))
         if nothing_changed:
             history = store.history()
@@ -583,7 +590,7 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
 def _master_content(config: PortfolioConfig, store: StateStore, portfolio: Portfolio, outcomes: list[SourceOutcome],
                     now: str) -> tuple[dict[str, dict[str, str]], MasterContent]:
     """Everything the master shows, with finance's comments carried over from the current master."""
-    headers, comments, archive = read_master_comments(config.master)
+    headers, comments, archive = _finance_columns(config.master)
     merged = {**store.comments(), **comments}
     current = set(portfolio.projects["project_id"])
     archived = {(a[0], a[1], a[2]) for a in archive}
@@ -600,6 +607,26 @@ def _master_content(config: PortfolioConfig, store: StateStore, portfolio: Portf
         store.history(), now, comment_headers, {pid: v for pid, v in merged.items() if pid in current}, archive,
         config.max_rows_per_sheet)
     return merged, content
+
+
+def _finance_columns(master: Path) -> tuple[list[str], dict[str, dict[str, str]], list[tuple[str, str, str, str]]]:
+    """Finance's columns from the master and, while there is one, from the side copy written when the
+    master was open: someone may have typed into either. Where both hold a value for the same project
+    and column, the file saved last wins."""
+    beside = side_copy(master)
+    if not (beside.exists() and is_pmo_master(beside)):
+        return read_master_comments(master)
+    files = sorted((path for path in (master, beside) if path.exists()), key=lambda path: path.stat().st_mtime)
+    headers: list[str] = []
+    comments: dict[str, dict[str, str]] = {}
+    archive: list[tuple[str, str, str, str]] = []
+    for path in files:  # oldest first, so the newest file's values are written last
+        more_headers, more_comments, more_archive = read_master_comments(path)
+        headers = list(dict.fromkeys([*headers, *more_headers]))
+        for project_id, values in more_comments.items():
+            comments.setdefault(project_id, {}).update(values)
+        archive.extend(entry for entry in more_archive if entry not in archive)
+    return headers, comments, archive
 
 
 def _surely_gone(key: str) -> bool:

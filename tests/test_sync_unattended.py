@@ -474,6 +474,7 @@ def test_state_path_that_is_a_workbook_is_refused_and_kept(tmp_path: Path) -> No
         assert result.stderr.count("\n") == 1
     assert (tmp_path / "projects" / "PRJ-0001.xlsx").read_bytes() == before
     assert not (tmp_path / "out" / "master.xlsx").exists()
+    assert not (tmp_path / "projects" / "PRJ-0001.xlsx.lock").exists()  # not even a lock file beside it
 
 
 def test_state_path_that_is_another_programs_database_is_refused_and_kept(tmp_path: Path) -> None:
@@ -491,6 +492,7 @@ def test_state_path_that_is_another_programs_database_is_refused_and_kept(tmp_pa
         assert result.exit_code == 2
         assert "an SQLite database of another program" in result.stderr
     assert other.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("crm")) == ["crm.sqlite"]
 
 
 # ------------------------------------------------------------------ 4. an open master
@@ -542,6 +544,28 @@ def test_master_open_in_excel_is_not_replaced_the_new_one_goes_beside_it(tmp_pat
     assert rows["PRJ-0001"]["Finance comment"] == "Capex approved in Q2"
     assert rows["PRJ-0002"]["Finance comment"] == "Check the GBP rate"
     assert not beside.exists()  # superseded
+
+
+def test_comments_typed_into_the_side_copy_are_kept_too(tmp_path: Path) -> None:
+    config, _ = make_portfolio(tmp_path, count=2)
+    run_sync(config)
+    owner = _excel_owner_file(config.master, "Jane Doe")
+    change_a_source(tmp_path)
+    assert run_sync(config).written_to == side_copy(config.master)
+    # Told where the new master is, finance comments there; someone else comments in the old one.
+    write_comment(config.master, "PRJ-0001", "Old file, PRJ-0001")
+    time.sleep(0.05)
+    write_comment(side_copy(config.master), "PRJ-0002", "New file, PRJ-0002")
+    owner.unlink()
+    change_a_source(tmp_path, name="Renamed again")
+
+    result = run_sync(config)
+
+    assert result.exit_code == 0 and result.written_to == config.master
+    rows = portfolio_rows(config.master)
+    assert rows["PRJ-0001"]["Finance comment"] == "Old file, PRJ-0001"
+    assert rows["PRJ-0002"]["Finance comment"] == "New file, PRJ-0002"
+    assert not side_copy(config.master).exists()
 
 
 def test_master_open_in_libreoffice_elsewhere_is_reported_in_json(tmp_path: Path) -> None:
@@ -714,24 +738,38 @@ def test_state_store_that_cannot_take_the_commit_leaves_the_previous_master(tmp_
     assert run_sync(config).written  # and once the store is free, the change goes through
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores folder permissions")
+def _as_an_ordinary_user() -> list[str] | None:
+    """A command prefix under which folder permissions apply: none needed for an ordinary user; for root, a
+    user namespace with no uid mapped, where root's override of permissions does not reach our files."""
+    if os.name != "posix":
+        return None
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("unshare") and subprocess.run(["unshare", "--user", "true"], check=False).returncode == 0:
+        return ["unshare", "--user"]
+    return None
+
+
+@pytest.mark.skipif(_as_an_ordinary_user() is None, reason="root without user namespaces ignores folder permissions")
 @pytest.mark.parametrize("folder", ["master", "state"])
 def test_read_only_folder_by_permissions_is_one_line_and_keeps_the_master(tmp_path: Path, folder: str) -> None:
-    config, _ = make_portfolio(tmp_path, count=2)
-    config.state = tmp_path / "var" / "state.sqlite"
-    _config_with(tmp_path, state="var/state.sqlite")
-    run_sync(load_config(config.path))
+    make_portfolio(tmp_path, count=2)
+    config = load_config(_config_with(tmp_path, state="var/state.sqlite"))
+    run_sync(config)
     before = config.master.read_bytes()
     change_a_source(tmp_path)
     locked = config.master.parent if folder == "master" else config.state.parent
     locked.chmod(0o555)
     try:
-        result = run_pmo("sync", "--config", str(config.path))
+        result = subprocess.run([*(_as_an_ordinary_user() or []), *pmo_command("sync", "--config", str(config.path))],
+                                capture_output=True, text=True, env=_environment(), timeout=120, check=False)
     finally:
         locked.chmod(0o755)
-    assert result.returncode == 2
-    assert len(stderr_lines(result)) == 1
+    assert result.returncode == 2, result.stdout
+    [line] = stderr_lines(result)
+    assert line.endswith("nothing was written"), line
     assert config.master.read_bytes() == before
+    assert run_sync(config).written  # once the folder is writable again
 
 
 def _can_mount_in_a_namespace() -> bool:
