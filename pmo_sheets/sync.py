@@ -458,7 +458,7 @@ def _consolidate_reading_damaged_again(store: StateStore, config: PortfolioConfi
             damaged.append(key)
             return None
 
-    while True:
+    for _ in range(3):  # each pass meets every damaged record it loads; the next sees them read again or dropped
         damaged.clear()
         contributions = [
             Contribution(o.state.key, o.state.label, "ok" if o.problem is None else "stale", o.state.first_seen,
@@ -470,6 +470,7 @@ def _consolidate_reading_damaged_again(store: StateStore, config: PortfolioConfi
             return portfolio
         result.outcomes = _read_damaged_again(store, config, result.outcomes, set(damaged), google, now)
         result.reread_damaged.extend(o.state.label for o in result.outcomes if o.state.key in set(damaged))
+    raise StateDamaged(store.path, "stored records stay damaged after being written again")
 
 
 def _read_damaged_again(store: StateStore, config: PortfolioConfig, outcomes: list[SourceOutcome], damaged: set[str],
