@@ -8,6 +8,10 @@ holder exits, however it exits, so the file left behind by a sync killed with ``
 blocks the next one. The file is never deleted (deleting a lock file while another process waits on
 it would let two processes hold "the" lock on two different files).
 
+A process forked while the lock is held (a worker reading workbooks) would share the lock with its
+parent and keep it after the parent died; such children drop their share at once
+(:func:`_drop_in_child`), so only the sync itself holds the lock.
+
 While the lock is held the file says who holds it (pid, host and start time, as one JSON line), so
 a sync that has to wait can say whom it waits for. On Windows the locked file cannot be read by
 others, so the holder is reported as unknown there.
@@ -34,6 +38,28 @@ from pmo_sheets.sources import UsageError
 DEFAULT_WAIT = 60.0  # seconds a second sync waits for the first before giving up (pmo sync --wait)
 POLL_EVERY = 0.2
 _HOLDER_BYTES = 4096
+
+
+_HELD: set[int] = set()  # descriptors of the locks this process holds
+
+
+def _drop_in_child() -> None:
+    """In a forked child: let go of the parent's locks. An OS lock belongs to the open file, which a fork
+    shares; pointing the child's descriptor at /dev/null drops its share, and leaves the child's copy of
+    the file object something harmless to close."""
+    if not _HELD:
+        return
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for descriptor in _HELD:
+            os.dup2(null, descriptor)
+    finally:
+        os.close(null)
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_in_child)
 
 
 class LockError(UsageError):
@@ -136,6 +162,7 @@ class SyncLock:
             handle.close()
             raise
         self._handle = handle
+        _HELD.add(handle.fileno())
         return self
 
     @staticmethod
@@ -153,6 +180,7 @@ class SyncLock:
         handle, self._handle = self._handle, None
         if handle is None:
             return
+        _HELD.discard(handle.fileno())
         try:
             handle.seek(0)
             handle.truncate()

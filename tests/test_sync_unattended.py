@@ -252,6 +252,38 @@ def test_lock_left_by_a_killed_sync_does_not_block(tmp_path: Path) -> None:
     assert time.monotonic() - started < 25
 
 
+_HOLD_AND_FORK = """
+import os, sys, time
+from pathlib import Path
+from pmo_sheets.lock import SyncLock
+lock = SyncLock(Path(sys.argv[1]), wait=0).acquire()
+child = os.fork()
+if child == 0:  # like a worker process: started while the lock is held, and it outlives its parent
+    time.sleep(60)
+    os._exit(0)
+print(child, flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_process_forked_by_the_holder_does_not_keep_the_lock(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_AND_FORK, str(state)], stdout=subprocess.PIPE, text=True,
+                              env=_environment())
+    assert holder.stdout is not None
+    child = int(holder.stdout.readline())
+    try:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        assert os.kill(child, 0) is None  # the child still runs...
+        with SyncLock(state, wait=0):  # ...and yet the lock is free
+            pass
+    finally:
+        stop(holder)
+        os.kill(child, signal.SIGKILL)
+
+
 def test_lock_file_that_is_a_symlink_is_refused_and_its_target_kept(tmp_path: Path) -> None:
     config, _ = make_portfolio(tmp_path, count=2)
     precious = tmp_path / "precious.txt"
