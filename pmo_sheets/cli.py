@@ -16,6 +16,7 @@ import typer
 from pmo_sheets.findings import catalogue_markdown
 from pmo_sheets.lock import DEFAULT_WAIT, Holder
 from pmo_sheets.schemas import KINDS
+from pmo_sheets.settings import ValidationSettings
 from pmo_sheets.sources import UsageError, validate_sources
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -110,13 +111,16 @@ def validate(
     output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json")] = OutputFormat.text,
     annotate_dir: Annotated[Path | None, typer.Option("--annotate", help="write annotated copies here")] = None,
     month_first: Annotated[bool, typer.Option("--month-first", help="read 03/04/2026 as March 4")] = False,
+    decimal_comma: Annotated[bool, typer.Option(
+        "--decimal-comma", help="read text numbers as 1.200,50 (a workbook's own _pmo decimal_separator wins)")] = False,
 ) -> None:
     """Check workbooks against the schemas and rules; every finding names its sheet and cell.
 
     Example: pmo validate projects/*.xlsx --annotate checked/
     """
     try:
-        reports = validate_sources(sources, day_first=not month_first)
+        reports = validate_sources(sources, settings=ValidationSettings(day_first=not month_first,
+                                                                         decimal_comma=decimal_comma))
     except UsageError as exc:
         _fail_usage(str(exc))
     from pmo_sheets.report import json_report, text_report

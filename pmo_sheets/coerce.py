@@ -13,6 +13,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -20,7 +21,6 @@ _MAX_SERIAL = 2958465  # 9999-12-31
 SPREADSHEET_ERRORS = frozenset(
     {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!", "#ERROR!"}
 )
-_NUMBER_JUNK = re.compile(r"[\s,$€£¥₹]|(?:^[A-Z]{3}\s*)|(?:\s*[A-Z]{3}$)")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _NUMERIC_DATE = re.compile(r"^(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})$")
 _YEAR_MONTH = re.compile(r"^(\d{4})[-/](\d{1,2})$")
@@ -90,31 +90,122 @@ def parse_date(value: Any, *, day_first: bool = True) -> dt.date | None:
     return None
 
 
-def parse_number(value: Any) -> float | None:
-    """A number from a float, ``$1,200.50``, ``(300)``, ``1 200 EUR`` or ``50%`` (0.5)."""
+# What may surround a number: currency symbols and ISO codes, signs, parentheses, a percent sign.
+_CURRENCY_SYMBOLS = "$€£¥₹"
+_AFFIX = re.compile(r"^(?P<head>[^\d.,]*?)(?P<core>[\d.,'\u00a0\u202f ]*\d(?:[eE][+-]?\d+)?|[.,]\d+)(?P<tail>[^\d]*)$")
+_CODE = re.compile(r"^[A-Z]{3}$")
+_SPACES = " \u00a0\u202f"
+_EXPONENT = re.compile(r"^(?P<mantissa>\d+(?:[.,]\d+)?)[eE](?P<exponent>[+-]?\d+)$")
+
+
+@dataclass(frozen=True)
+class NumberText:
+    """How a text number reads under each convention: None where it is not a number in that convention."""
+
+    point: float | None  # decimal point: 1,234.56 / 1 234.56 / 1'234.56
+    comma: float | None  # decimal comma: 1.234,56 / 1 234,56
+
+    def reading(self, *, decimal_comma: bool) -> float | None:
+        return self.comma if decimal_comma else self.point
+
+    def other(self, *, decimal_comma: bool) -> float | None:
+        return self.point if decimal_comma else self.comma
+
+    @property
+    def ambiguous(self) -> bool:
+        """True when both conventions read a number, and not the same one (``1,200`` or ``1.200``)."""
+        return self.point is not None and self.comma is not None and self.point != self.comma
+
+
+def read_number_text(text: str) -> NumberText:
+    """Both readings of a text number: ``1.200,50`` is 1200.5 with a decimal comma and no number with a point.
+
+    Accepted around the digits: a currency symbol or ISO code before or after, a sign (``-``, ``+``,
+    ``−``) or accounting parentheses, a trailing ``%`` (``50%`` is 0.5). Digits may be grouped in
+    thousands by the convention's separator (``,`` or ``.``, whichever is not the decimal mark) or by a
+    space, a no-break space or an apostrophe; groups must be whole thousands (``1,20,000`` is no number).
+    """
+    return NumberText(_read_number(text, decimal=".", group=","), _read_number(text, decimal=",", group="."))
+
+
+def _read_number(text: str, *, decimal: str, group: str) -> float | None:
+    text = text.strip(_SPACES + "\t\n")
+    negative = text.startswith("(") and text.endswith(")")
+    if negative:
+        text = text[1:-1].strip(_SPACES)
+    scale = 1.0
+    if text.endswith("%"):
+        text, scale = text[:-1].rstrip(_SPACES), 0.01
+    match = _AFFIX.match(text)
+    if match is None:
+        return None
+    head, core, tail = match["head"], match["core"].lstrip(_SPACES), match["tail"]
+    signs = [ch for ch in head + tail if ch in "-+−"]
+    if len(signs) > 1 or (signs and negative):
+        return None  # "--3", "(-3)": no reading is safe
+    if signs:
+        negative = signs[0] != "+"
+    for affix in (head, tail):
+        bare = affix.replace(signs[0], "", 1) if signs and signs[0] in affix else affix
+        bare = bare.strip(_SPACES)
+        if bare and not (bare in _CURRENCY_SYMBOLS or _CODE.match(bare)):
+            return None
+    number = _digits(core, decimal=decimal, group=group)
+    if number is None or not math.isfinite(number):
+        return None
+    number *= scale
+    return -number if negative else number
+
+
+def _digits(core: str, *, decimal: str, group: str) -> float | None:
+    exponent = _EXPONENT.match(core)
+    if exponent:
+        mantissa = exponent["mantissa"]
+        if group in mantissa:
+            return None
+        return float(mantissa.replace(decimal, ".") + "e" + exponent["exponent"])
+    whole, _, fraction = core.partition(decimal)
+    if not whole and not fraction:
+        return None
+    if decimal in fraction or (not fraction.isdigit() and fraction):
+        return None
+    separators = {ch for ch in whole if not ch.isdigit()}
+    if len(separators) > 1 and not separators <= set(_SPACES):
+        return None  # "1.200'000": two kinds of grouping in one number
+    if separators:
+        if separators - set(_SPACES + "'" + group):
+            return None
+        parts = re.split(r"[" + re.escape("".join(separators)) + r"]", whole)
+        if not (1 <= len(parts[0]) <= 3 and all(len(part) == 3 for part in parts[1:])):
+            return None
+        whole = "".join(parts)
+    if whole and not whole.isdigit():
+        return None
+    return float(f"{whole or '0'}.{fraction or '0'}")
+
+
+def plain_number(number: float) -> str:
+    """A number as a person reads it in a message: ``1200.5``, ``1200000``, never ``1.2e+06``."""
+    number = float(number)
+    if number.is_integer():
+        return str(int(number))
+    return f"{number:.12f}".rstrip("0")
+
+
+def parse_number(value: Any, *, decimal_comma: bool = False) -> float | None:
+    """A number from a float, or from text such as ``$1,200.50``, ``(300)``, ``1 200 EUR`` or ``50%`` (0.5).
+
+    Text is read in the workbook's number convention: decimal point (the default) or decimal comma
+    (``1.200,50``). Text that is not a number in that convention gives None, so that it is reported
+    (with its reading in the other convention, when it has one) rather than guessed.
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
         return float(value) if math.isfinite(value) else None
     if not isinstance(value, str):
         return None
-    text = value.strip()
-    negative = text.startswith("(") and text.endswith(")")
-    if negative:
-        text = text[1:-1]
-    scale = 1.0
-    if text.endswith("%"):
-        text = text[:-1]
-        scale = 0.01
-    text = _NUMBER_JUNK.sub("", text)
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    if not math.isfinite(number):
-        return None
-    number *= scale
-    return -number if negative else number
+    return read_number_text(value).reading(decimal_comma=decimal_comma)
 
 
 def _plain_text(value: Any) -> str:
@@ -132,14 +223,15 @@ def _plain_text(value: Any) -> str:
 class Coercer:
     """Reads cells for one column of a schema: type, format and list tolerance in one callable."""
 
-    __slots__ = ("day_first", "enum_lookup", "kind", "month")
+    __slots__ = ("day_first", "decimal_comma", "enum_lookup", "kind", "month")
 
-    def __init__(self, schema: dict[str, Any], *, day_first: bool = True):
+    def __init__(self, schema: dict[str, Any], *, day_first: bool = True, decimal_comma: bool = False):
         self.kind = "date" if schema.get("format") == "date" else schema.get("type", "string")
         self.month = bool(schema.get("x-month"))
         enum = schema.get("enum")
         self.enum_lookup = ({str(v).casefold(): v for v in enum} if enum and self.kind == "string" else None)
         self.day_first = day_first
+        self.decimal_comma = decimal_comma
 
     def cell_reader(self) -> Callable[[Any], Any]:
         """A faster twin of this coercer for reading a column cell after cell; :data:`BLANK` for a blank cell.
@@ -193,7 +285,7 @@ class Coercer:
                 day = day.replace(day=1)
             return day.isoformat()
         if kind in ("number", "integer"):
-            number = parse_number(value)
+            number = parse_number(value, decimal_comma=self.decimal_comma)
             if number is None:
                 return value if isinstance(value, bool) else _plain_text(value)
             if kind == "integer" or number.is_integer():

@@ -11,6 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from pmo_sheets.schemas import schema_dir
+from pmo_sheets.settings import EARLIEST_YEAR, LATEST_YEAR, ValidationSettings
 from pmo_sheets.sources import UsageError
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -42,8 +43,18 @@ class PortfolioConfig:
     fiscal_year_start_month: int = 1
     max_rows_per_sheet: int = EXCEL_MAX_ROWS
     day_first: bool = True
+    decimal_comma: bool = False
+    plausible_years: tuple[int, int] = (EARLIEST_YEAR, LATEST_YEAR)
     workers: int = 2
     google: dict[str, Any] = field(default_factory=dict)
+    #: Project ID -> source key (``file:/abs/path.xlsx`` or ``gsheet:ID``) that owns it whatever its age
+    owners: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> ValidationSettings:
+        """How this portfolio's workbooks are read and which dates are plausible."""
+        return ValidationSettings(day_first=self.day_first, decimal_comma=self.decimal_comma,
+                                  earliest_year=self.plausible_years[0], latest_year=self.plausible_years[1])
 
     @property
     def base(self) -> Path:
@@ -90,13 +101,28 @@ def parse_config(data: dict[str, Any], path: Path) -> PortfolioConfig:
         fiscal_year_start_month=data.get("fiscal_year_start_month", 1),
         max_rows_per_sheet=data.get("max_rows_per_sheet", EXCEL_MAX_ROWS),
         day_first=data.get("day_first", True),
+        decimal_comma=data.get("decimal_separator", ".") == ",",
+        plausible_years=tuple(data.get("plausible_years", (EARLIEST_YEAR, LATEST_YEAR))),
         workers=data.get("workers", 2),
         google=data.get("google", {}),
     )
+    if config.plausible_years[0] > config.plausible_years[1]:
+        raise ConfigError(f"{path}: plausible_years: the first year {config.plausible_years[0]} is after the last "
+                          f"{config.plausible_years[1]}")
+    config.owners = {project_id: _source_key(config, target) for project_id, target in data.get("owners", {}).items()}
     config.master = config.resolve(data["master"])
     config.state = config.resolve(data.get("state", config.master.stem + ".state.sqlite"))
     config.fx.setdefault(config.reporting_currency, 1.0)
     return config
+
+
+def _source_key(config: PortfolioConfig, target: str) -> str:
+    """The state-store key of a source named in ``[owners]``: a workbook path or a Google Sheet URL or ID."""
+    from pmo_sheets.readers.google_refs import is_google_sheet, spreadsheet_id
+
+    if is_google_sheet(target):
+        return f"gsheet:{spreadsheet_id(target)}"
+    return f"file:{config.resolve(target).resolve()}"
 
 
 def load_config(path: Path) -> PortfolioConfig:

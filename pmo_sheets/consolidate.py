@@ -10,6 +10,7 @@ reported, and nothing is merged silently.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,33 +118,78 @@ class _Columns:
                 self.data[name].extend([row.get(name) for row in rows])
 
 
-def owners_of(contributions: list[Contribution]) -> tuple[dict[tuple[str, str], Contribution], list[Conflict]]:
-    """Which source provides each (project, table); the first claimant keeps it, later ones are conflicts."""
-    owners: dict[tuple[str, str], Contribution] = {}
-    conflicts: list[Conflict] = []
-    for contribution in sorted(contributions, key=lambda c: (c.first_seen, c.key)):
-        if contribution.project_id is None:
+def criteria_key(project_id: str) -> str:
+    """What a spreadsheet criterion sees of a Project ID: case folded, and numeric IDs by their value.
+
+    SUMIFS and COUNTIFS compare text without regard to case and read numeric-looking text as a number,
+    so ``PRJ-1`` and ``prj-1``, or ``2026`` and ``02026``, would be added up together in the master's
+    rollup formulas. Two projects whose IDs share this key are one project to a spreadsheet: the second
+    is reported as a conflict instead.
+    """
+    text = project_id.strip().casefold()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return repr(number) if math.isfinite(number) else text
+
+
+@dataclass
+class Ownership:
+    """Which source provides each project's data, and which sources were set aside as conflicts."""
+
+    owners: dict[tuple[str, str], Contribution]  # (project ID, table) -> the source that provides it
+    conflicts: list[Conflict]
+    ignored: set[str]  # keys of the sources that contribute nothing at all
+
+
+def owners_of(contributions: list[Contribution], *, pinned: dict[str, str] | None = None) -> Ownership:
+    """Which source provides each (project, table): the pinned source, else the first claimant.
+
+    A source that claims a table another source already provides (a copy of last year's workbook
+    whose Project ID was not changed, or an ID that differs only in case) contributes nothing at all:
+    not its tables, not its Project-sheet fields (whose currency would convert the owner's budget at
+    the wrong rate). ``pinned`` maps a Project ID to the key of the source the coordinator named as
+    its owner in portfolio.toml; that source goes first whatever its age.
+    """
+    pinned = {criteria_key(pid): key for pid, key in (pinned or {}).items()}
+
+    def order(contribution: Contribution) -> tuple[bool, str, str]:
+        pin = pinned.get(criteria_key(str(contribution.project_id)))
+        return (pin != contribution.key, contribution.first_seen, contribution.key)
+
+    ownership = Ownership({}, [], set())
+    claimed: dict[tuple[str, str], Contribution] = {}
+    spelled: dict[str, str] = {}  # criteria key -> the Project ID as its first source spells it
+    for contribution in sorted((c for c in contributions if c.project_id is not None), key=order):
+        project_id = str(contribution.project_id)
+        key = criteria_key(project_id)
+        spelled.setdefault(key, project_id)
+        tables = [t for t in KINDS.get(contribution.template or "project", ()) if t in DATA_TABLES] or ["project"]
+        taken = [t for t in tables if (key, t) in claimed]
+        if taken:
+            ownership.ignored.add(contribution.key)
+            for table in taken:
+                ownership.conflicts.append(Conflict(spelled[key], table, claimed[(key, table)].label, contribution.label))
             continue
-        for table in KINDS.get(contribution.template or "project", ()):
-            if table not in DATA_TABLES:
-                continue
-            claim = (contribution.project_id, table)
-            if claim in owners:
-                conflicts.append(Conflict(contribution.project_id, table, owners[claim].label, contribution.label))
-            else:
-                owners[claim] = contribution
-    return owners, conflicts
+        for table in tables:
+            claimed[(key, table)] = contribution
+            ownership.owners[(project_id, table)] = contribution
+    return ownership
 
 
 def consolidate(contributions: list[Contribution], load: Callable[[str], dict[str, Any] | None], *,
-                fiscal_year_start_month: int = 1) -> Portfolio:
+                fiscal_year_start_month: int = 1, pinned: dict[str, str] | None = None) -> Portfolio:
     """Join every contribution by Project ID into the portfolio dataset.
 
     ``load(key)`` returns a contribution's stored records; each is loaded once and dropped once its
-    rows are taken, so memory holds the dataset, not every source's records at once.
+    rows are taken, so memory holds the dataset, not every source's records at once. A source in
+    conflict with the owner of its project contributes nothing (see :func:`owners_of`).
     """
-    ordered = sorted((c for c in contributions if c.project_id is not None), key=lambda c: (c.first_seen, c.key))
-    owners, conflicts = owners_of(ordered)
+    ownership = owners_of(contributions, pinned=pinned)
+    owners, conflicts = ownership.owners, ownership.conflicts
+    ordered = sorted((c for c in contributions if c.project_id is not None and c.key not in ownership.ignored),
+                     key=lambda c: (c.first_seen, c.key))
     conflicted = {c.project_id for c in conflicts}
     sheet_of = {name: spec.sheet for name, spec in load_tables().items()}
     project_fields: dict[str, dict[str, Any]] = {}
@@ -154,8 +200,16 @@ def consolidate(contributions: list[Contribution], load: Callable[[str], dict[st
         if payload is None:
             continue
         project_id = str(contribution.project_id)
-        project_sources.setdefault(project_id, []).append(contribution)
         fields = payload.get("project", {})
+        currency, established = fields.get("currency"), project_fields.get(project_id, {}).get("currency")
+        if currency and established and currency != established:
+            # A plan and a budget of one project that disagree on its currency: converting at either rate
+            # could be wrong, so the later source is set aside and both are named.
+            first = project_sources[project_id][0].label
+            conflicts.append(Conflict(project_id, f"currency ({currency}, not {established})", first, contribution.label))
+            conflicted.add(project_id)
+            continue
+        project_sources.setdefault(project_id, []).append(contribution)
         if contribution.template == "project":
             project_fields[project_id] = {**project_fields.get(project_id, {}), **fields}
         else:  # a separate plan/budget/risk log fills in only what a combined workbook did not say

@@ -13,6 +13,9 @@ from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
+#: Findings kept per severity for one source; beyond them only their number per rule is kept, so that a
+#: workbook with a million broken rows is reported in bounded memory (and stored in a bounded state store).
+FINDINGS_KEPT = 1000
 
 
 @dataclass(frozen=True)
@@ -71,11 +74,13 @@ _RULES = [
          "The file is not an Excel workbook (for example a CSV or a text file).",
          "Use the project workbook template (pmo new) and save it as .xlsx."),
     Rule("source-unreachable", "Source unreachable", "file", ERROR,
-         "The source could not be fetched (network failure, quota, timeout).",
+         "The source could not be fetched (network failure, quota, timeout, Google's sign-in service busy).",
          "Nothing to fix in the workbook; the next sync tries again."),
     Rule("source-forbidden", "Permission denied", "file", ERROR,
-         "The account used by pmo-sheets may not read this spreadsheet.",
-         "Share the spreadsheet (or its folder) with the service account as a Viewer."),
+         "The account used by pmo-sheets may not read this spreadsheet, its credentials were refused, or the "
+         "Google API is disabled for its Cloud project.",
+         "Share the spreadsheet (or its folder) with the service account as a Viewer; or enable the API at the "
+         "link the message gives."),
     Rule("source-not-found", "Spreadsheet not found", "file", ERROR,
          "No spreadsheet exists with this ID, or it was deleted.", "Check the ID or URL in portfolio.toml."),
     # structure level
@@ -124,6 +129,18 @@ _RULES = [
          "The text is longer (or shorter) than allowed.", "Shorten (or complete) the text."),
     Rule("email-invalid", "Not an e-mail address", "cell", ERROR,
          "The cell should hold an e-mail address.", "Type an address such as name@example.com."),
+    Rule("number-convention", "Number in another convention", "cell", ERROR,
+         "Text in a number cell is not a number in this workbook's convention (decimal point or decimal comma), "
+         "but is one in the other; the message shows both readings. It is never guessed.",
+         "Retype it as a number, or declare the decimal separator (portfolio.toml decimal_separator, "
+         "pmo validate --decimal-comma, or decimal_separator on the _pmo sheet)."),
+    Rule("number-ambiguous", "Number that reads two ways", "cell", WARNING,
+         "Text such as 1,200 or 1.200 is a different number with a decimal point than with a decimal comma; "
+         "it was read in the workbook's convention.",
+         "Type the amount as a number (not text), or write it without thousands separators."),
+    Rule("date-implausible", "Date outside the plausible window", "cell", ERROR,
+         "A date before 1990 or after 2100 (the window is configurable) is almost always a typo.",
+         "Correct the date; a coordinator can widen the window (portfolio.toml plausible_years)."),
     Rule("formula-error", "Formula error", "cell", ERROR,
          "The cell shows a spreadsheet error such as #DIV/0! or #REF!.", "Fix the formula or the cells it uses."),
     Rule("schema-violation", "Schema rule broken", "cell", ERROR,
@@ -141,6 +158,9 @@ _RULES = [
     Rule("calculated-value-mismatch", "Calculated value overwritten", "row", ERROR,
          "A calculated column (EAC, variance, rating, duration) does not match its formula.",
          "Restore the column's formula from the template."),
+    Rule("risk-owner-missing", "Open risk without an owner", "row", ERROR,
+         "A risk that is not Closed has nobody named to watch it and act on it.",
+         "Fill in the Owner, or close the risk."),
     # table level
     Rule("duplicate-id", "Duplicate ID", "table", ERROR,
          "The same ID (or ID and month for budget lines) appears on more than one row.", "Give each row its own ID."),

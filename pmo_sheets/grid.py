@@ -23,7 +23,7 @@ class SheetGrid:
     :class:`SourceError` when the sheet turns out to be unreadable).
     """
 
-    __slots__ = ("_load", "_rows", "hidden", "name")
+    __slots__ = ("_load", "_reload", "_rows", "hidden", "name")
 
     def __init__(self, name: str, rows: Rows | None = None, hidden: bool = False, *,
                  load: Callable[[], Rows] | None = None):
@@ -33,6 +33,7 @@ class SheetGrid:
         self.hidden = hidden
         self._rows = rows
         self._load = load if rows is None else None
+        self._reload = self._load  # kept, so that a lazily read sheet can let its cells go (see release)
 
     @property
     def rows(self) -> Rows:
@@ -44,7 +45,16 @@ class SheetGrid:
 
     @rows.setter
     def rows(self, rows: Rows) -> None:
-        self._rows, self._load = rows, None
+        self._rows, self._load, self._reload = rows, None, None
+
+    def release(self) -> None:
+        """Let go of the cells of a sheet that was read lazily; they are read again if asked for.
+
+        Validation calls it once a sheet's records are read, so that a sheet of a million rows is not
+        held twice (as cells and as records). A sheet built from lists keeps its rows.
+        """
+        if self._reload is not None:
+            self._rows, self._load = None, self._reload
 
     @property
     def loaded(self) -> bool:

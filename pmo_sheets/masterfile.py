@@ -94,11 +94,16 @@ def check_master_path(master: Path, *, config_path: Path, state_path: Path) -> N
         folder = folder.parent  # the writer creates missing folders; the nearest existing one must be a folder
     if not folder.is_dir():
         raise refuse(f"{folder} is a file, not a folder")
-    refuse_foreign_file(master)
+    refuse_foreign_file(master, unreadable_too=False)
 
 
-def refuse_foreign_file(target: Path) -> None:
-    """Raise :class:`UnsafePath` when ``target`` exists and is not a master that pmo-sheets wrote."""
+def refuse_foreign_file(target: Path, *, unreadable_too: bool = True) -> None:
+    """Raise :class:`UnsafePath` when ``target`` exists and is not a master that pmo-sheets wrote.
+
+    With ``unreadable_too`` False, a file that is not a zip archive at all (a master cut short, or
+    encrypted with a password) is left to the sync's reading of the master, which refuses it with
+    the reason (:class:`pmo_sheets.sync.MasterUnreadable`): nothing is written over it either way.
+    """
     try:
         mode = target.stat().st_mode
     except FileNotFoundError:
@@ -107,6 +112,8 @@ def refuse_foreign_file(target: Path) -> None:
         raise UnsafePath(f"master {target}: cannot be checked ({exc.strerror}); nothing was written") from None
     if stat.S_ISDIR(mode):
         raise UnsafePath(f"master {target}: that is a folder, not a workbook; nothing was written")
+    if stat.S_ISREG(mode) and not unreadable_too and not zipfile.is_zipfile(target):
+        return
     if not stat.S_ISREG(mode) or not is_pmo_master(target):
         raise UnsafePath(f"master {target}: exists and is not a pmo-sheets master, so it is not replaced; "
                          "move it away or choose another master path; nothing was written")

@@ -16,8 +16,8 @@ from functools import cache, lru_cache
 from typing import Any
 
 from pmo_sheets.cells import cell_ref
-from pmo_sheets.coerce import BLANK, Coercer, is_blank
-from pmo_sheets.findings import WARNING, Finding, finding
+from pmo_sheets.coerce import BLANK, Coercer, is_blank, plain_number, read_number_text
+from pmo_sheets.findings import FINDINGS_KEPT, WARNING, Finding, finding
 from pmo_sheets.grid import SheetGrid
 from pmo_sheets.schemas import ColumnSpec, TableSpec
 
@@ -49,6 +49,7 @@ class Row:
 
     number: int
     values: dict[str, Any]
+    rejected: bool = False  # an input of this row was rejected (and taken out of ``values``)
 
 
 @dataclass
@@ -61,6 +62,8 @@ class TableRecords:
     #: field name -> 1-based column (table layout) or 1-based row (form layout)
     positions: dict[str, int] = field(default_factory=dict)
     header_row: int = 1
+    decimal_comma: bool = False  # the number convention the table's text numbers were read in
+    doubts_omitted: int = 0  # number-ambiguous warnings counted but not listed (past FINDINGS_KEPT)
 
     def cell(self, row: Row | int, field_name: str) -> str | None:
         """The A1 cell of a field in a row: ``E12``; None when the column is missing."""
@@ -140,9 +143,23 @@ def _find_header_row(spec: TableSpec, sheet: SheetGrid) -> int | None:
     return best if best_hits >= max(2, len(spec.columns) // 3) else None
 
 
-def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True) -> tuple[TableRecords, list[Finding]]:
-    """Read a table-layout sheet (a header row, then one record per row)."""
-    records = TableRecords(spec, sheet.name)
+def _number_doubt(records: TableRecords, column: ColumnSpec, row: int, text: str, value: Any) -> Finding:
+    """The warning for a text number that the other convention reads as another number (``1,200``)."""
+    other = read_number_text(text).other(decimal_comma=records.decimal_comma)
+    mine, theirs = ("decimal comma", "decimal point") if records.decimal_comma else ("decimal point", "decimal comma")
+    return finding("number-ambiguous", records.sheet, records.cell(row, column.name),
+                   f"{column.title} '{text}' was read as {plain_number(value)} ({mine}, this workbook's convention); "
+                   f"with a {theirs} it would be {plain_number(other)}")
+
+
+def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True,
+               decimal_comma: bool = False) -> tuple[TableRecords, list[Finding]]:
+    """Read a table-layout sheet (a header row, then one record per row).
+
+    Text in a number column that the two number conventions read differently (``1,200``, ``1.200``)
+    is read in ``decimal_comma``'s convention and reported as a warning at its cell.
+    """
+    records = TableRecords(spec, sheet.name, decimal_comma=decimal_comma)
     header_row = _find_header_row(spec, sheet)
     if header_row is None:
         expected = ", ".join(c.title for c in spec.columns[:4])
@@ -155,8 +172,12 @@ def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True) -> 
     # Per column: its field, its index in a row, its reader, and what each text it met was read as
     # (looked up here, without a call: most cells are text, and a column repeats its texts).
     readers: list[tuple[str, int, Callable[[Any], Any], dict[str, Any]]] = [
-        (col.name, positions[col.name] - 1, Coercer(col.schema, day_first=day_first).cell_reader(), {})
+        (col.name, positions[col.name] - 1,
+         Coercer(col.schema, day_first=day_first, decimal_comma=decimal_comma).cell_reader(), {})
         for col in spec.columns if col.name in positions]
+    # Per number column, the distinct texts both conventions read as numbers, but not the same one.
+    doubtful: dict[str, dict[str, bool]] = {col.name: {} for col in spec.columns
+                                            if col.name in positions and col.kind in ("number", "integer")}
     inputs = [(col.name, positions[col.name] - 1) for col in spec.columns if col.name in positions and not col.calculated]
     width = max((index for _, index, _, _ in readers), default=-1) + 1
     for number, line in enumerate(sheet.rows[header_row:], start=header_row + 1):
@@ -171,6 +192,16 @@ def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True) -> 
                 value = texts.get(raw)
                 if value is None:
                     value = texts[raw] = read(raw)
+                doubts = doubtful.get(name)
+                if doubts is not None and value is not BLANK and not isinstance(value, str):
+                    doubt = doubts.get(raw)
+                    if doubt is None:
+                        doubt = doubts[raw] = read_number_text(raw).ambiguous
+                    if doubt:
+                        if len(findings) < FINDINGS_KEPT:
+                            findings.append(_number_doubt(records, spec.column(name), number, raw, value))
+                        else:
+                            records.doubts_omitted += 1
             else:
                 value = read(raw)
             if value is not BLANK:
@@ -187,9 +218,10 @@ def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True) -> 
     return records, findings
 
 
-def read_form(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True) -> tuple[TableRecords, list[Finding]]:
+def read_form(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True,
+              decimal_comma: bool = False) -> tuple[TableRecords, list[Finding]]:
     """Read a form-layout sheet: labels in column A, values in column B; one record."""
-    records = TableRecords(spec, sheet.name)
+    records = TableRecords(spec, sheet.name, decimal_comma=decimal_comma)
     labels = {i: line[0] for i, line in enumerate(sheet.rows, start=1) if line and not is_blank(line[0])}
     positions, findings = _match_headers(spec, labels, sheet.name, 0, form=True)
     records.positions = positions
@@ -198,12 +230,16 @@ def read_form(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True) -> t
         if col.name in positions:
             raw = sheet.value(positions[col.name], 2)
             if not is_blank(raw):
-                values[col.name] = Coercer(col.schema, day_first=day_first)(raw)
+                value = values[col.name] = Coercer(col.schema, day_first=day_first, decimal_comma=decimal_comma)(raw)
+                if (isinstance(raw, str) and col.kind in ("number", "integer") and not isinstance(value, str)
+                        and read_number_text(raw).ambiguous):
+                    findings.append(_number_doubt(records, col, 0, raw, value))
     records.rows.append(Row(0, values))
     return records, findings
 
 
-def read_records(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True) -> tuple[TableRecords, list[Finding]]:
+def read_records(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True,
+                 decimal_comma: bool = False) -> tuple[TableRecords, list[Finding]]:
     """Read a sheet as the table ``spec`` describes, with the structure findings met on the way."""
     reader = read_form if spec.layout == "form" else read_table
-    return reader(spec, sheet, day_first=day_first)
+    return reader(spec, sheet, day_first=day_first, decimal_comma=decimal_comma)

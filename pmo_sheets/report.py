@@ -27,6 +27,9 @@ def text_report(reports: Iterable[WorkbookReport]) -> str:
         for item in report.findings:
             location = item.location or "(file)"
             lines.append(f"  {item.severity:<7}  {location:<12}  {item.rule:<26}  {item.message}")
+        if report.omitted:
+            counts = ", ".join(f"{rule} {number:,}" for rule, number in report.omitted_by_rule.items())
+            lines.append(f"  ... and {sum(report.omitted.values()):,} more findings not listed ({counts})")
     valid = sum(1 for r in reports if r.valid)
     lines.append("")
     lines.append(f"{_plural(len(reports), 'file')} checked: {valid} valid, {len(reports) - valid} with errors")

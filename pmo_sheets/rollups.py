@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pmo_sheets.consolidate import Portfolio
@@ -17,7 +18,16 @@ MONEY = ("budget", "actual", "forecast")
 
 
 def project_rollup(portfolio: Portfolio, fx: dict[str, float]) -> pd.DataFrame:
-    """One row per project: its figures in the reporting currency, and its risk counts."""
+    """One row per project: its figures in the reporting currency, and its risk counts.
+
+    Arithmetic never raises here: a sum too large for a float is inf, which
+    :func:`overflowing_projects` finds so that the sync can refuse it in one clear line.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _project_rollup(portfolio, fx)
+
+
+def _project_rollup(portfolio: Portfolio, fx: dict[str, float]) -> pd.DataFrame:
     projects = portfolio.projects.set_index("project_id")
     tasks, budget, risks = (portfolio.tables[n] for n in ("tasks", "budget", "risks"))
     result = pd.DataFrame(index=projects.index)
@@ -37,6 +47,17 @@ def project_rollup(portfolio: Portfolio, fx: dict[str, float]) -> pd.DataFrame:
     result["high_risks"] = high.groupby("project_id").size().reindex(result.index).fillna(0).astype(int)
     result["max_score"] = open_risks.groupby("project_id")["score"].max().reindex(result.index).fillna(0)
     return result
+
+
+#: Excel stores numbers up to 9.99999999999999E+307; a figure anywhere near that is no real amount.
+LARGEST_FIGURE = 1e300
+
+
+def overflowing_projects(rollup: pd.DataFrame) -> list[str]:
+    """Projects whose rolled-up figures are not finite numbers a spreadsheet can hold (empty when all are)."""
+    money = rollup[["approved_budget", *MONEY, "eac", "variance"]].astype(float)
+    bad = ~((money.abs() < LARGEST_FIGURE) | money.isna()).all(axis=1)
+    return [str(project) for project in rollup.index[bad]]
 
 
 def group_rollup(portfolio: Portfolio, fx: dict[str, float], by: str) -> pd.DataFrame:

@@ -217,6 +217,8 @@ def calculated_columns_match(tables: Tables) -> Iterator[Finding]:
         calculated = [column.name for column in table.spec.columns if column.calculated]
         for row in table.rows:
             values = row.values
+            if row.rejected:
+                continue  # an input was rejected and reported: the formulas that use it are not reported again
             if not any(field_name in values for field_name in calculated):
                 continue  # no cached value to compare (a file whose formulas were never calculated)
             for field_name, want in expected_calculated(name, row).items():
@@ -286,6 +288,20 @@ def budget_within_approved(tables: Tables) -> Iterator[Finding]:
                       f"budget lines add up to {total:,.2f}, more than the approved budget of {approved:,.2f}")
 
 
-def run_rules(tables: Tables) -> list[Finding]:
-    """Every cross-row and cross-sheet finding for one workbook's tables."""
-    return [f for function in RULE_FUNCTIONS for f in function(tables)]
+@rule
+def open_risks_have_owners(tables: Tables) -> Iterator[Finding]:
+    risks = tables.get("risks")
+    if risks is None or "owner" not in risks.positions:
+        return  # a missing Owner column was reported once, as such
+    for row in risks.rows:
+        status = row.values.get("status")
+        if status is not None and status != "Closed" and "owner" not in row.values:
+            yield finding("risk-owner-missing", risks.sheet, risks.cell(row, "owner"),
+                          f"risk {row.values.get('risk_id', '')} is {status} but has no owner; "
+                          "name who watches it and acts on it")
+
+
+def run_rules(tables: Tables) -> Iterator[Finding]:
+    """Every cross-row and cross-sheet finding for one workbook's tables, as they are found."""
+    for function in RULE_FUNCTIONS:
+        yield from function(tables)

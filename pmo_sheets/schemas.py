@@ -19,8 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-TEMPLATE_VERSION = "1.0"
-SUPPORTED_VERSIONS = ("1.0",)
+TEMPLATE_VERSION = "1.1"
+SUPPORTED_VERSIONS = ("1.0", "1.1")  # 1.1: same layout, tighter rules (see docs/trust.md)
 METADATA_SHEET = "_pmo"
 LISTS_SHEET = "Lists"
 INSTRUCTIONS_SHEET = "Instructions"

@@ -8,6 +8,7 @@ from pathlib import Path
 from pmo_sheets.grid import Grid, SourceError
 from pmo_sheets.readers.excel import read_excel
 from pmo_sheets.readers.google_refs import is_google_sheet
+from pmo_sheets.settings import DEFAULT_SETTINGS, ValidationSettings
 from pmo_sheets.validate import WorkbookReport, failed_report, validate_grid
 
 _GLOB_CHARS = set("*?[")
@@ -50,15 +51,15 @@ def read_source(source: str) -> Grid:
     return read_excel(Path(source))
 
 
-def validate_source(source: str, *, day_first: bool = True) -> WorkbookReport:
+def validate_source(source: str, *, settings: ValidationSettings = DEFAULT_SETTINGS) -> WorkbookReport:
     """Read and validate one source; an unreadable source gives a report with one file-level finding."""
     try:
         grid = read_source(source)
     except SourceError as error:
         return failed_report(source, error)
-    return validate_grid(grid, day_first=day_first)
+    return validate_grid(grid, settings=settings)
 
 
-def validate_sources(sources: list[str], *, day_first: bool = True) -> list[WorkbookReport]:
+def validate_sources(sources: list[str], *, settings: ValidationSettings = DEFAULT_SETTINGS) -> list[WorkbookReport]:
     """Validate every source (paths and globs); the library twin of ``pmo validate``."""
-    return [validate_source(source, day_first=day_first) for source in expand_sources(sources)]
+    return [validate_source(source, settings=settings) for source in expand_sources(sources)]

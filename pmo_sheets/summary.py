@@ -67,8 +67,8 @@ def text_summary(result: SyncResult) -> str:
     if result.pruned:
         lines.append(f"removed (gone, --prune-missing): {', '.join(result.pruned)}")
     if result.not_pruned:
-        lines.append(f"kept although missing (their folder is not there either: a share offline?): "
-                     f"{', '.join(result.not_pruned)}")
+        lines.append("kept although missing (their folder is not there either: a share offline, or a Drive folder "
+                     f"no longer shared?): {', '.join(result.not_pruned)}")
     problems = [o for o in result.outcomes if o.problem]
     if problems:
         lines.append("")

@@ -50,8 +50,10 @@ from pmo_sheets.masterfile import (
     remove_leftovers,
     side_copy,
 )
-from pmo_sheets.readers.excel import read_excel
-from pmo_sheets.rollups import key_figures, project_rollup
+from pmo_sheets.readers.excel import check_workbook_file, read_excel
+from pmo_sheets.rollups import key_figures, overflowing_projects, project_rollup
+from pmo_sheets.settings import DEFAULT_SETTINGS, ValidationSettings
+from pmo_sheets.sources import UsageError
 from pmo_sheets.state import (
     DamagedRecord,
     SourceState,
@@ -87,13 +89,13 @@ def _checked(report: WorkbookReport) -> Checked:
                    [f.to_dict() for f in report.findings], payload_from_report(report) if report.valid else None)
 
 
-def check_excel(path: str, day_first: bool = True) -> Checked:
+def check_excel(path: str, settings: ValidationSettings = DEFAULT_SETTINGS) -> Checked:
     """Read and validate one workbook file (runs in a worker process)."""
     try:
         grid = read_excel(Path(path))
     except SourceError as error:
         return _checked(failed_report(path, error))
-    return _checked(validate_grid(grid, day_first=day_first))
+    return _checked(validate_grid(grid, settings=settings))
 
 
 @dataclass
@@ -206,16 +208,16 @@ def _check_all(config: PortfolioConfig, sources: list[DiscoveredSource],
     if len(excel) >= PARALLEL_FROM and config.workers > 1:
         with worker_pool(config.workers) as pool:  # workers that exit when this process is killed
             paths = [s.locator for s in excel]
-            yield from zip(excel, pool.map(check_excel, paths, [config.day_first] * len(paths), chunksize=4), strict=True)
+            yield from zip(excel, pool.map(check_excel, paths, [config.settings] * len(paths), chunksize=4), strict=True)
     else:
         for source in excel:
-            yield source, check_excel(source.locator, config.day_first)
+            yield source, check_excel(source.locator, config.settings)
     for source in sources:
         if source.kind == "excel":
             continue
         try:
             grid: Grid = google.read(source)
-            yield source, _checked(validate_grid(grid, day_first=config.day_first))
+            yield source, _checked(validate_grid(grid, settings=config.settings))
         except SourceError as error:
             yield source, _checked(failed_report(source.label, error))
 
@@ -228,14 +230,71 @@ def _status(problem: str | None, has_payload: bool) -> str:
     return f"{problem}, never valid" if problem != "missing" else "missing"
 
 
-def read_master_comments(path: Path) -> tuple[list[str], dict[str, dict[str, str]], list[tuple[str, str, str, str]]]:
-    """Finance's columns on the existing master's Portfolio sheet (everything right of ours), and the archive."""
-    if not path.exists():
-        return [], {}, []
+class MasterUnreadable(UsageError):
+    """The existing master cannot be read (a password, damage): its comments would be lost, so nothing is written."""
+
+
+@dataclass
+class MasterComments:
+    """Finance's columns as the current master shows them (everything right of ours on Portfolio), and the archive."""
+
+    headers: list[str] = field(default_factory=list)
+    comments: dict[str, dict[str, str]] = field(default_factory=dict)  # project ID -> header -> text (non-empty)
+    shown: set[str] = field(default_factory=set)  # every project on the Portfolio sheet, commented or not
+    archive: list[tuple[str, str, str, str]] = field(default_factory=list)
+    stamp: tuple[int, int] | None = None  # the file's (mtime_ns, size) when read; None: there was no master
+
+    def carried(self, stored: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        """The comments to keep: the master's for every project it shows, the state store's for the others.
+
+        The master is the truth for what it shows, so a comment finance cleared stays cleared; the
+        store fills in only projects the master does not show (no master yet, or deleted, or a
+        project that left the portfolio earlier and may come back).
+        """
+        kept = {project_id: values for project_id, values in stored.items() if project_id not in self.shown}
+        kept.update(self.comments)
+        return kept
+
+    def changed_since(self, path: Path) -> bool:
+        """Whether the master on disk is no longer the file these comments were read from."""
+        return _stamp(path) != self.stamp
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
     try:
-        return _read_master_comments(_master_sheets(path, (PORTFOLIO_SHEET, ARCHIVE_SHEET)))
-    except Exception:  # a damaged master: the comments are also in the state store, which the caller merges in
-        return [], {}, []
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
+def read_master_comments(path: Path) -> MasterComments:
+    """Finance's columns on the existing master's Portfolio sheet, and its Comments archive.
+
+    No master (a first sync, or deleted) gives no comments: the caller falls back on the state store.
+    A master that exists but cannot be read raises :class:`MasterUnreadable`, since writing a new one
+    over it would silently drop whatever finance typed since the last sync.
+    """
+    stamp = _stamp(path)
+    if stamp is None or not path.is_file():  # not a file: nothing to read, and the writer says it cannot replace it
+        return MasterComments()
+    try:
+        check_workbook_file(path)
+        grid = _master_sheets(path, (PORTFOLIO_SHEET, ARCHIVE_SHEET))
+    except SourceError as error:
+        raise _unreadable(path, error.message.removeprefix(f"{path}: ")) from None
+    except Exception as exc:  # calamine's own error types for a damaged part
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise _unreadable(path, f"the workbook is damaged: {detail}") from None
+    found = _read_master_comments(grid)
+    found.stamp = stamp
+    return found
+
+
+def _unreadable(path: Path, reason: str) -> MasterUnreadable:
+    return MasterUnreadable(f"cannot read the master {path} ({reason}); finance's comments in it would be lost, so "
+                            "nothing was written. To start a new master with the comments saved at the last sync, "
+                            "move this one away.")
 
 
 def _master_sheets(path: Path, names: tuple[str, ...]) -> Grid:
@@ -253,28 +312,28 @@ def _master_sheets(path: Path, names: tuple[str, ...]) -> Grid:
     return grid
 
 
-def _read_master_comments(grid: Grid) -> tuple[list[str], dict[str, dict[str, str]], list[tuple[str, str, str, str]]]:
+def _read_master_comments(grid: Grid) -> MasterComments:
+    found = MasterComments()
     portfolio = grid.sheet(PORTFOLIO_SHEET)
-    headers: list[str] = []
-    comments: dict[str, dict[str, str]] = {}
     if portfolio is not None and portfolio.rows:
         first = len(MasterWriter.PORTFOLIO_COLUMNS)
         header_row = portfolio.rows[0]
         columns = [(i, str(h).strip()) for i, h in enumerate(header_row) if i >= first and str(h).strip()]
-        headers = [h for _, h in columns]
+        found.headers = [h for _, h in columns]
         for line in portfolio.rows[1:]:
             if not line or not str(line[0]).strip() or str(line[0]).strip() == "Total":
                 continue
+            project_id = str(line[0]).strip()
+            found.shown.add(project_id)
             values = {h: _as_text(line[i]) for i, h in columns if i < len(line) and str(line[i]).strip()}
             if values:
-                comments[str(line[0]).strip()] = values
-    archive: list[tuple[str, str, str, str]] = []
+                found.comments[project_id] = values
     archived = grid.sheet(ARCHIVE_SHEET)
     if archived is not None:
         for line in archived.rows[1:]:
             if len(line) >= 4 and str(line[0]).strip():
-                archive.append((str(line[0]), str(line[1]), _as_text(line[2]), str(line[3])))
-    return headers, comments, archive
+                found.archive.append((str(line[0]), str(line[1]), _as_text(line[2]), str(line[3])))
+    return found
 
 
 def _as_text(value: Any) -> str:
@@ -324,10 +383,13 @@ def _sync_locked(config: PortfolioConfig, *, full: bool, prune_missing: bool,
                  progress: Callable[[str, int, int], None] | None, write: Callable[..., None]) -> SyncResult:
     """The sync itself, once the lock is held; SQLite failures become one-line errors."""
     result = SyncResult(config)
+    # Before any source is read: a master that cannot be read stops the sync with nothing written.
+    carried = read_master_comments(config.master)
+    beside = _side_copy_comments(config.master)
     try:
         with StateStore(config.state) as store:
-            return _sync_with_store(config, store, result, full=full, prune_missing=prune_missing, progress=progress,
-                                    write=write)
+            return _sync_with_store(config, store, result, carried, beside, full=full, prune_missing=prune_missing,
+                                    progress=progress, write=write)
     except sqlite3.Error as exc:
         if not result.written:
             raise state_error(config.state, exc, config=config.path) from None
@@ -338,7 +400,8 @@ def _sync_locked(config: PortfolioConfig, *, full: bool, prune_missing: bool,
         return result
 
 
-def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncResult, *, full: bool, prune_missing: bool,
+def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncResult, carried: MasterComments,
+                     carried_beside: MasterComments | None, *, full: bool, prune_missing: bool,
                      progress: Callable[[str, int, int], None] | None, write: Callable[..., None]) -> SyncResult:
     started = time.perf_counter()
     now = _now()
@@ -347,13 +410,14 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
     known = store.sources()
     to_read = [s for s in sources if full or s.key not in known or s.fingerprint is None
                or known[s.key].fingerprint != s.fingerprint]
-    # One transaction for the whole sync, committed only once the new master is in place.
+    # One transaction for the whole sync, committed once the new master is complete, before it replaces the old.
     store.begin()
     try:
         outcomes = _record_sources(store, config, sources, failures, google, known, to_read, now, progress)
         if prune_missing:
             missing = [o for o in outcomes if o.problem == "missing"]
-            gone = {o.state.key for o in missing if _surely_gone(o.state.key)}
+            drive_listed = google is None or google.every_folder_listed
+            gone = {o.state.key for o in missing if _surely_gone(o.state.key, drive_listed=drive_listed)}
             result.pruned = sorted(o.state.label for o in missing if o.state.key in gone)
             result.not_pruned = sorted(o.state.label for o in missing if o.state.key not in gone)
             outcomes = [o for o in outcomes if o.state.key not in gone]
@@ -363,15 +427,18 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
             store.forget_source(key)  # taken out of portfolio.toml: it leaves the portfolio
         newly_missing = any(o.problem == "missing" and not known[o.state.key].status.startswith("missing")
                             for o in outcomes)
+        # A source read again only because it failed last time, and failing the same way, changes nothing.
+        news = [o for o in outcomes if o.read and _shows_something_new(o, known.get(o.state.key))]
         beside = side_copy(config.master)  # written while the master was open: the master is behind it
-        behind = beside.exists() and is_pmo_master(beside)
-        nothing_changed = (not to_read and not failures and not newly_missing and not forgotten
-                           and config.master.exists() and not behind and not store.meta(_MASTER_PENDING)
+        nothing_changed = (not news and not failures and not newly_missing and not forgotten
+                           and config.master.exists() and carried_beside is None and not store.meta(_MASTER_PENDING)
                            and store.meta("config_digest") == _config_digest(config))
         if nothing_changed:
             history = store.history()
             result.figures = dict(history[-1][1]) if history else {}
             store.add_history(now, result.figures)
+            # The master is not rewritten, but what finance typed into it is saved all the same.
+            store.save_comments(carried.carried(store.comments()))
             store.commit()
             result.seconds = time.perf_counter() - started
             return result
@@ -380,7 +447,12 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
         outcomes = result.outcomes
         _mark_conflicts(result, portfolio)
         _check_fx(config, portfolio)
-        result.figures = key_figures(project_rollup(portfolio, config.fx))
+        rollup = project_rollup(portfolio, config.fx)
+        overflowing = overflowing_projects(rollup)
+        if overflowing:
+            raise ConfigError(f"the figures of {', '.join(overflowing[:5])} add up to more than a spreadsheet can hold "
+                              "(an amount or an FX rate far beyond any real one); correct it; nothing was written")
+        result.figures = key_figures(rollup)
         result.figures.update(sources_ok=sum(1 for o in outcomes if o.problem is None),
                               sources_stale=sum(1 for o in outcomes if o.problem and o.state.has_payload),
                               sources_failed=sum(1 for o in outcomes if o.problem and not o.state.has_payload))
@@ -389,7 +461,7 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
                 store.save_source(outcome.state)
         store.add_history(now, result.figures)
         store.set_meta("config_digest", _config_digest(config))
-        comments, content = _master_content(config, store, portfolio, outcomes, now)
+        comments, content = _master_content(config, store, portfolio, outcomes, now, carried, carried_beside)
         target = _write_target(config.master, result)
         committed = False
 
@@ -465,7 +537,8 @@ def _consolidate_reading_damaged_again(store: StateStore, config: PortfolioConfi
                          o.state.last_good_sync, o.state.good_project_id, o.state.good_template)
             for o in result.outcomes if o.state.has_payload
         ]
-        portfolio = consolidate(contributions, load, fiscal_year_start_month=config.fiscal_year_start_month)
+        portfolio = consolidate(contributions, load, fiscal_year_start_month=config.fiscal_year_start_month,
+                                pinned=config.owners)
         if not damaged:
             return portfolio
         result.outcomes = _read_damaged_again(store, config, result.outcomes, set(damaged), google, now)
@@ -513,11 +586,11 @@ def _state_after_check(source: DiscoveredSource, check: Checked, previous: Sourc
     problem = None if check.payload is not None else ("invalid" if check.readable else "unreadable")
     valid = check.payload is not None
     has_payload = valid or bool(previous and previous.has_payload)
-    # A transient failure (network, quota) must be retried next time even if the source did not change.
-    transient = any(f["rule"] == "source-unreachable" for f in check.findings)
     state = SourceState(
         key=source.key, kind=source.kind, label=source.label,
-        fingerprint=None if transient else source.fingerprint,
+        # A source that could not be read (network, permission, a disabled API, a damaged file) keeps
+        # no fingerprint, so that it is read again next time even if it did not change.
+        fingerprint=source.fingerprint if check.readable else None,
         status=_status(problem, has_payload),
         project_id=check.project_id or (previous.project_id if previous else None),
         template=check.template, errors=check.errors, warnings=check.warnings, findings=check.findings,
@@ -553,22 +626,28 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
         store.save_source(state)
         outcomes.append(SourceOutcome(source, state, False, problem))
     listed = {s.key for s in sources}
+    # When Drive itself could not be listed, the spreadsheets already known stand for their folders
+    # (each is reported "not checked" below): a folder is then no extra source of its own.
+    listing_error: SourceError | None = getattr(google, "listing_error", None)
+    known_google = any(key.startswith("gsheet:") and still_configured(key, config) for key in known)
     for key, label, error in failures:
+        if listing_error is not None and error is listing_error and known_google:
+            continue
         previous = known.get(key)
         has_payload = bool(previous and previous.has_payload)
         finding = {"severity": ERROR, "rule": error.code, "sheet": None, "cell": None, "message": error.message}
-        state = SourceState(
-            key=key, kind="google", label=label, fingerprint=None, status=_status("unreadable", has_payload),
-            project_id=previous.project_id if previous else None, template=None, errors=1, warnings=0,
-            findings=[finding], first_seen=previous.first_seen if previous else _now(True), last_checked=now,
-            last_good_sync=previous.last_good_sync if previous else None, has_payload=has_payload,
-            good_project_id=previous.good_project_id if previous else None,
-            good_template=previous.good_template if previous else None)
+        if previous is not None:
+            state = replace(previous, label=label, fingerprint=None, status=_status("unreadable", has_payload), template=None,
+                            errors=1, warnings=0, findings=[finding], last_checked=now)
+        else:
+            state = SourceState(key=key, kind="google", label=label, fingerprint=None,
+                                status=_status("unreadable", has_payload), project_id=None, template=None, errors=1,
+                                warnings=0, findings=[finding], first_seen=_now(True), last_checked=now,
+                                last_good_sync=None, has_payload=False)
         store.save_source(state)
         listed.add(key)
         outcomes.append(SourceOutcome(DiscoveredSource(key, "google", label, label, None), state, True, "unreadable"))
     # When Drive itself could not be listed, the Google sources are not gone: they were not checked.
-    listing_error: SourceError | None = getattr(google, "listing_error", None)
     for key, previous in known.items():
         if key in listed or not still_configured(key, config):
             continue
@@ -588,11 +667,60 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
     return outcomes
 
 
+def _shows_something_new(outcome: SourceOutcome, previous: SourceState | None) -> bool:
+    """Whether a source just read gives the master something to show: new records, or other findings than before."""
+    if previous is None or outcome.problem is None:
+        return True
+    state = outcome.state
+    return ((state.label, state.status, state.project_id, state.template, state.findings)
+            != (previous.label, previous.status, previous.project_id, previous.template, previous.findings))
+
+
+def _side_copy_comments(master: Path) -> MasterComments | None:
+    """Finance's columns in the side copy written while the master was open (None when there is none)."""
+    beside = side_copy(master)
+    if not (beside.exists() and is_pmo_master(beside)):
+        return None
+    return read_master_comments(beside)
+
+
+def _with_side_copy(master: MasterComments, beside: MasterComments, baseline: dict[str, dict[str, str]]) -> MasterComments:
+    """Finance's columns from the master and from its side copy, merged cell by cell against ``baseline``
+    (the comments of the last sync, which both files started from): a cell changed in one file is taken
+    from it, a cell changed in both from the file saved last, and a cleared cell stays cleared."""
+    beside_newer = (beside.stamp or (0, 0))[0] > (master.stamp or (0, 0))[0]
+    older, newer = (master, beside) if beside_newer else (beside, master)
+    comments: dict[str, dict[str, str]] = {}
+    for project_id in older.shown | newer.shown:
+        base = baseline.get(project_id, {})
+        headers = {*base, *older.comments.get(project_id, {}), *newer.comments.get(project_id, {})}
+        values = {}
+        for header in headers:
+            value = base.get(header)
+            for found in (older, newer):  # the newer file's change, if any, is applied last
+                if project_id in found.shown and found.comments.get(project_id, {}).get(header) != base.get(header):
+                    value = found.comments.get(project_id, {}).get(header)
+            if value:
+                values[header] = value
+        if values:
+            comments[project_id] = values
+    return MasterComments(headers=list(dict.fromkeys([*master.headers, *beside.headers])), comments=comments,
+                          shown=master.shown | beside.shown,
+                          archive=[*master.archive, *(entry for entry in beside.archive if entry not in master.archive)],
+                          stamp=master.stamp)  # changed_since() watches the master, which finance saves
+
+
 def _master_content(config: PortfolioConfig, store: StateStore, portfolio: Portfolio, outcomes: list[SourceOutcome],
-                    now: str) -> tuple[dict[str, dict[str, str]], MasterContent]:
-    """Everything the master shows, with finance's comments carried over from the current master."""
-    headers, comments, archive = _finance_columns(config.master)
-    merged = {**store.comments(), **comments}
+                    now: str, carried: MasterComments,
+                    beside: MasterComments | None = None) -> tuple[dict[str, dict[str, str]], MasterContent]:
+    """Everything the master shows, with finance's comments carried over from the current master (and
+    from the side copy written while it was open, if there is one)."""
+    if carried.changed_since(config.master):  # saved by finance while the sources were being read
+        carried = read_master_comments(config.master)
+    if beside is not None:
+        carried = _with_side_copy(carried, beside, store.comments())
+    merged = carried.carried(store.comments())
+    archive = list(carried.archive)
     current = set(portfolio.projects["project_id"])
     archived = {(a[0], a[1], a[2]) for a in archive}
     for project_id, values in merged.items():
@@ -602,7 +730,7 @@ def _master_content(config: PortfolioConfig, store: StateStore, portfolio: Portf
                     archive.append((project_id, header, value, now))
                     archived.add((project_id, header, value))
     stored_headers = [h for values in merged.values() for h in values]
-    comment_headers = list(dict.fromkeys([FINANCE_COMMENT, *headers, *stored_headers]))
+    comment_headers = list(dict.fromkeys([FINANCE_COMMENT, *carried.headers, *stored_headers]))
     content = MasterContent(
         config.name, config.reporting_currency, config.fx, portfolio, [_quality_row(o) for o in outcomes],
         store.history(), now, comment_headers, {pid: v for pid, v in merged.items() if pid in current}, archive,
@@ -610,36 +738,19 @@ def _master_content(config: PortfolioConfig, store: StateStore, portfolio: Portf
     return merged, content
 
 
-def _finance_columns(master: Path) -> tuple[list[str], dict[str, dict[str, str]], list[tuple[str, str, str, str]]]:
-    """Finance's columns from the master and, while there is one, from the side copy written when the
-    master was open: someone may have typed into either. Where both hold a value for the same project
-    and column, the file saved last wins."""
-    beside = side_copy(master)
-    if not (beside.exists() and is_pmo_master(beside)):
-        return read_master_comments(master)
-    files = sorted((path for path in (master, beside) if path.exists()), key=lambda path: path.stat().st_mtime)
-    headers: list[str] = []
-    comments: dict[str, dict[str, str]] = {}
-    archive: list[tuple[str, str, str, str]] = []
-    for path in files:  # oldest first, so the newest file's values are written last
-        more_headers, more_comments, more_archive = read_master_comments(path)
-        headers = list(dict.fromkeys([*headers, *more_headers]))
-        for project_id, values in more_comments.items():
-            comments.setdefault(project_id, {}).update(values)
-        archive.extend(entry for entry in more_archive if entry not in archive)
-    return headers, comments, archive
-
-
-def _surely_gone(key: str) -> bool:
+def _surely_gone(key: str, *, drive_listed: bool = True) -> bool:
     """Whether a missing source was really deleted, rather than out of reach with the folder it was in.
 
     A file whose folder is still there was deleted or moved away; when the folder itself is gone (a
     network share not mounted, a renamed folder) nothing can be concluded, and --prune-missing keeps it.
-    A Google spreadsheet is only ever missing when Drive was listed and did not show it.
+    A Google spreadsheet is missing when Drive was listed and did not show it; but when a configured
+    Drive folder could not be listed (no longer shared, not found, an error), its spreadsheets vanish
+    from the listing with it, and which folder a spreadsheet was in is not recorded: then no Google
+    spreadsheet is surely gone (``drive_listed`` False), as with a share that is offline.
     """
     if key.startswith("file:"):
         return Path(key.removeprefix("file:")).parent.is_dir()
-    return True
+    return drive_listed
 
 
 def still_configured(key: str, config: PortfolioConfig) -> bool:
@@ -673,7 +784,8 @@ def _mark_conflicts(result: SyncResult, portfolio: Portfolio) -> None:
         outcome = by_label.get(conflict.ignored)
         if outcome is not None and outcome.problem is None:
             outcome.problem = "conflict"
-            outcome.state.status = f"conflict: {conflict.table} of {conflict.project_id} already comes from {conflict.kept}"
+            outcome.state.status = (f"conflict: {conflict.table} of {conflict.project_id} already comes from {conflict.kept}; "
+                                    "this source contributes nothing")
 
 
 def _check_fx(config: PortfolioConfig, portfolio: Portfolio) -> None:
@@ -689,7 +801,8 @@ def _quality_row(outcome: SourceOutcome) -> SourceStatus:
     state = outcome.state
     first = "; ".join(f"{f['sheet'] + '!' if f.get('sheet') else ''}{f.get('cell') or ''} {f['rule']}: {f['message']}".strip()
                       for f in state.findings[:FIRST_FINDINGS])
-    if len(state.findings) > FIRST_FINDINGS:
-        first += f"; and {len(state.findings) - FIRST_FINDINGS} more"
+    total = max(len(state.findings), state.errors + state.warnings)  # findings past the kept ones are only counted
+    if total > FIRST_FINDINGS:
+        first += f"; and {total - FIRST_FINDINGS:,} more"
     return SourceStatus(state.label, state.kind, state.project_id, state.status, state.errors, state.warnings, first,
                         state.last_checked, state.last_good_sync)

@@ -27,6 +27,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pmo_sheets.cells import cell_ref, column_letter, quote_sheet
+from pmo_sheets.coerce import date_to_serial
 from pmo_sheets.ratings import RATINGS
 from pmo_sheets.schemas import (
     INSTRUCTIONS_SHEET,
@@ -39,6 +40,7 @@ from pmo_sheets.schemas import (
     TableSpec,
     load_tables,
 )
+from pmo_sheets.settings import DEFAULT_SETTINGS
 from pmo_sheets.webextension import WEBEXTENSION_PART
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -107,8 +109,10 @@ def _validation_for(column: ColumnSpec, lists: _Lists) -> DataValidation | None:
         dv = DataValidation(type="list", formula1=lists.range_for(column), allow_blank=True)
         dv.error = f"Pick {column.title} from the list."
     elif column.kind == "date":
-        dv = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True)
-        dv.error = f"{column.title} must be a date, such as 2026-03-31."
+        earliest, latest = DEFAULT_SETTINGS.earliest_date, DEFAULT_SETTINGS.latest_date
+        dv = DataValidation(type="date", operator="between", formula1=str(date_to_serial(earliest)),
+                            formula2=str(date_to_serial(latest)), allow_blank=True)
+        dv.error = f"{column.title} must be a date from {earliest} to {latest}, such as 2026-03-31."
     elif column.kind in ("number", "integer"):
         low, high = schema.get("minimum"), schema.get("maximum")
         kind = "whole" if column.kind == "integer" else "decimal"
@@ -118,7 +122,7 @@ def _validation_for(column: ColumnSpec, lists: _Lists) -> DataValidation | None:
             dv = DataValidation(type=kind, operator="greaterThanOrEqual", formula1=str(low), allow_blank=True)
         else:
             return None
-        shown = (lambda v: f"{v:.0%}") if (column.number_format or "").endswith("%") else str
+        shown = (lambda v: f"{v:.0%}") if (column.number_format or "").endswith("%") else (lambda v: f"{v:,}")
         dv.error = f"{column.title} must be a number" + (
             f" from {shown(low)} to {shown(high)}." if high is not None else f" of at least {low}.")
     else:

@@ -6,17 +6,18 @@ runs in ``pmo validate``, in ``pmo sync`` and inside Excel through xlwings Lite.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from pmo_sheets.cells import column_letter, parse_cell
-from pmo_sheets.coerce import SPREADSHEET_ERRORS, is_blank
-from pmo_sheets.findings import ERROR, WARNING, Finding, finding
+from pmo_sheets.cells import parse_cell
+from pmo_sheets.coerce import SPREADSHEET_ERRORS, is_blank, plain_number, read_number_text
+from pmo_sheets.findings import ERROR, FINDINGS_KEPT, WARNING, Finding, finding
 from pmo_sheets.grid import Grid, SourceError
 from pmo_sheets.records import TableRecords, read_records
-from pmo_sheets.rules import run_rules
+from pmo_sheets.rules import expected_calculated, run_rules
 from pmo_sheets.schema_check import error_fields, row_errors
 from pmo_sheets.schemas import (
     KINDS,
@@ -26,6 +27,7 @@ from pmo_sheets.schemas import (
     kind_for_sheets,
     load_tables,
 )
+from pmo_sheets.settings import DEFAULT_SETTINGS, ValidationSettings
 
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1}
 # When one cell breaks several keywords, report the one that tells the user most.
@@ -35,7 +37,11 @@ _KEYWORD_PRIORITY = ["required", "type", "format", "enum", "minimum", "maximum",
 
 @dataclass
 class WorkbookReport:
-    """What validation found in one source, and the records it read."""
+    """What validation found in one source, and the records it read.
+
+    ``findings`` holds the first :data:`FINDINGS_KEPT` errors and warnings found; ``omitted`` counts the
+    others by (severity, rule), so ``errors`` and ``warnings`` are always exact.
+    """
 
     source: str
     template: str | None = None
@@ -43,14 +49,40 @@ class WorkbookReport:
     project_id: str | None = None
     findings: list[Finding] = field(default_factory=list)
     tables: dict[str, TableRecords] = field(default_factory=dict)
+    omitted: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def keep(self, findings: Iterable[Finding], *, limit: int = FINDINGS_KEPT) -> None:
+        """Add findings as they come, keeping the first ``limit`` of each severity and counting the rest."""
+        kept = {ERROR: 0, WARNING: 0}
+        for item in self.findings:
+            kept[item.severity] = kept.get(item.severity, 0) + 1
+        for item in findings:
+            if kept.get(item.severity, 0) < limit:
+                self.findings.append(item)
+                kept[item.severity] = kept.get(item.severity, 0) + 1
+            else:
+                where = (item.severity, item.rule)
+                self.omitted[where] = self.omitted.get(where, 0) + 1
+
+    def _count(self, severity: str) -> int:
+        return (sum(1 for f in self.findings if f.severity == severity)
+                + sum(n for (level, _), n in self.omitted.items() if level == severity))
 
     @property
     def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity == ERROR)
+        return self._count(ERROR)
 
     @property
     def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity == WARNING)
+        return self._count(WARNING)
+
+    @property
+    def omitted_by_rule(self) -> dict[str, int]:
+        """How many findings of each rule are counted but not listed."""
+        counts: dict[str, int] = {}
+        for (_, rule), number in sorted(self.omitted.items()):
+            counts[rule] = counts.get(rule, 0) + number
+        return counts
 
     @property
     def valid(self) -> bool:
@@ -72,6 +104,7 @@ class WorkbookReport:
             "errors": self.errors,
             "warnings": self.warnings,
             "findings": [f.to_dict() for f in self.findings],
+            **({"findings_omitted": self.omitted_by_rule} if self.omitted else {}),
         }
 
 
@@ -94,15 +127,19 @@ def _text(value: Any) -> str:
     return str(value).strip() if value is not None else ""
 
 
-def validate_grid(grid: Grid, *, day_first: bool = True) -> WorkbookReport:
-    """Every finding for one workbook, and its records for consolidation."""
+def validate_grid(grid: Grid, *, settings: ValidationSettings = DEFAULT_SETTINGS) -> WorkbookReport:
+    """Every finding for one workbook, and its records for consolidation.
+
+    ``settings`` say how dates and numbers were typed and which dates are plausible; a decimal mark
+    the workbook declares in its ``_pmo`` metadata overrides the one in ``settings``.
+    """
     try:
-        return _validate_grid(grid, day_first=day_first)
+        return _validate_grid(grid, settings=settings)
     except SourceError as error:  # a sheet read lazily turned out to be damaged
         return failed_report(grid.source, error)
 
 
-def _validate_grid(grid: Grid, *, day_first: bool) -> WorkbookReport:
+def _validate_grid(grid: Grid, *, settings: ValidationSettings) -> WorkbookReport:
     report = WorkbookReport(grid.source)
     metadata = read_metadata(grid)
     kind = metadata.get("template")
@@ -126,6 +163,7 @@ def _validate_grid(grid: Grid, *, day_first: bool) -> WorkbookReport:
             f"template version {version} is not known to this pmo-sheets (it knows {', '.join(SUPPORTED_VERSIONS)})"))
         return report
 
+    settings = settings.for_workbook(metadata)
     tables = load_tables()
     for table_name in KINDS[kind]:
         spec = tables[table_name]
@@ -134,14 +172,18 @@ def _validate_grid(grid: Grid, *, day_first: bool) -> WorkbookReport:
             report.findings.append(finding("sheet-missing", spec.sheet, None,
                                            f"sheet '{spec.sheet}' ({spec.title.lower()}) is missing"))
             continue
-        records, structure = read_records(spec, sheet, day_first=day_first)
-        report.findings.extend(structure)
-        report.findings.extend(check_schema(records))
+        records, structure = read_records(spec, sheet, day_first=settings.day_first,
+                                          decimal_comma=settings.decimal_comma)
+        sheet.release()
+        report.keep(structure)
+        if records.doubts_omitted:
+            report.omitted[(WARNING, "number-ambiguous")] = (report.omitted.get((WARNING, "number-ambiguous"), 0)
+                                                             + records.doubts_omitted)
+        report.keep(check_schema(records, settings=settings))
         if spec.layout != "form" and not records.rows and records.positions:
             report.findings.append(finding("table-empty", sheet.name, None, f"{spec.title} has no rows yet"))
         report.tables[table_name] = records
-    report.findings.extend(run_rules(report.tables))
-    report.findings = drop_consequences(report.findings, report.tables)
+    report.keep(run_rules(report.tables))
     project = report.tables.get("project")
     if project and project.rows:
         project_id = project.rows[0].values.get("project_id")
@@ -150,75 +192,75 @@ def _validate_grid(grid: Grid, *, day_first: bool) -> WorkbookReport:
     return report
 
 
-def check_schema(records: TableRecords) -> list[Finding]:
-    """Cell findings for every row that breaks the table's schema.
+def check_schema(records: TableRecords, *, settings: ValidationSettings = DEFAULT_SETTINGS) -> Iterator[Finding]:
+    """Cell findings for every row that breaks the table's schema, row by row (a generator: consume it).
+
+    Dates outside the plausible window of ``settings`` are rejected here too (a due date of
+    9999-12-31 is a typo), like any other value the schema rejects.
 
     A value the schema rejects is removed from its record, so that the cross-row rules, and later
-    the consolidation, only ever see values that passed.
+    the consolidation, only ever see values that passed; the row is then marked ``rejected``.
+
+    Findings on calculated cells that are only consequences are left out: in a row whose input was
+    rejected (an Actual of "lots" makes EAC, variance and budget RAG show errors), and where the cell
+    shows exactly what its formula gives from the row's inputs (a finish before its start makes the
+    duration negative; the finish is reported by its own rule). The user fixes the input, not the
+    formula. A calculated cell that disagrees with its inputs was typed over and is always reported.
     """
     spec = records.spec
     rows = [row.values for row in records.rows]
-    by_cell: dict[tuple[int, str], ValidationError] = {}
-    for index, error in row_errors(spec, rows):
-        for name in error_fields(error, rows[index]):
-            key = (index, name)
-            current = by_cell.get(key)
-            if current is None or _priority(error) < _priority(current):
-                by_cell[key] = error
-    findings = []
-    for (index, name), error in by_cell.items():
-        row = records.rows[index]
-        if name not in spec.schema["properties"]:
+    calculated = {column.name for column in spec.columns if column.calculated}
+    dated = [column for column in spec.columns if column.kind == "date" and column.name in records.positions]
+    earliest, latest = settings.earliest_date.isoformat(), settings.latest_date.isoformat()
+    errors = row_errors(spec, rows)
+    pending = next(errors, None)
+    for index, row in enumerate(records.rows):
+        by_field: dict[str, ValidationError] = {}
+        while pending is not None and pending[0] == index:
+            error = pending[1]
+            for name in error_fields(error, row.values):
+                current = by_field.get(name)
+                if current is None or _priority(error) < _priority(current):
+                    by_field[name] = error
+            pending = next(errors, None)
+        found: list[tuple[str, Any, Finding]] = []
+        for name, error in by_field.items():
+            if name not in spec.schema["properties"] or name not in records.positions:
+                continue  # a missing column was reported once, as such
+            value = row.values.get(name)
+            found.append((name, value, _cell_finding(spec, records, row.number, name, error, value)))
+        for column in dated:
+            value = row.values.get(column.name)
+            # ISO dates compare as text; only a value the schema accepted as a date is judged
+            if column.name not in by_field and isinstance(value, str) and len(value) == 10 \
+                    and not earliest <= value <= latest:
+                found.append((column.name, value, finding(
+                    "date-implausible", records.sheet, records.cell(row, column.name),
+                    f"{column.title} {value} is outside the plausible window {earliest} to {latest}")))
+        # A text column accepts any text, including a spreadsheet error shown in place of a value.
+        for name, value in row.values.items():
+            if isinstance(value, str) and value in SPREADSHEET_ERRORS and name not in by_field:
+                found.append((name, value, finding("formula-error", records.sheet, records.cell(row, name),
+                                                   f"{spec.column(name).title} shows the error {value}")))
+        if not found:
             continue
-        column = spec.column(name)
-        if name not in records.positions:
-            continue  # the missing column was reported once, as such
-        findings.append(_cell_finding(spec, records, row.number, column.name, error, row.values.get(name)))
-        row.values.pop(name, None)
-    # A text column accepts any text, including a spreadsheet error shown in place of a value.
-    for row in records.rows:
-        for name, value in list(row.values.items()):
-            if isinstance(value, str) and value in SPREADSHEET_ERRORS:
-                column = spec.column(name)
-                findings.append(finding("formula-error", records.sheet, records.cell(row, name),
-                                        f"{column.title} shows the error {value}"))
-                del row.values[name]
-    return findings
+        for name, _, _ in found:
+            row.values.pop(name, None)
+        row.rejected = any(name not in calculated for name, _, _ in found)
+        expected = {} if row.rejected else expected_calculated(spec.name, row)
+        for name, value, item in found:
+            if name in calculated and (row.rejected or _same(expected.get(name), value)):
+                continue
+            yield item
 
 
-def drop_consequences(findings: list[Finding], tables: dict[str, TableRecords]) -> list[Finding]:
-    """Leave out findings on calculated cells of a row whose own inputs were already flagged.
-
-    A finish before its start also makes the duration negative; an Actual of "lots" makes EAC,
-    variance and budget RAG show errors. The user fixes the input, not the formula, so only the
-    input is reported.
-    """
-    calculated: dict[str, set[str]] = {}
-    for records in tables.values():
-        if records.spec.layout == "form":
-            continue
-        letters = {column_letter(records.positions[c.name]) for c in records.spec.columns
-                   if c.calculated and c.name in records.positions}
-        calculated[records.sheet] = letters
-
-    def split(item: Finding) -> tuple[str, int] | None:
-        if not item.sheet or not item.cell or item.sheet not in calculated:
-            return None
-        row, col = parse_cell(item.cell)
-        return column_letter(col), row
-
-    flagged_inputs = set()
-    for item in findings:
-        place = split(item)
-        if place and place[0] not in calculated[str(item.sheet)]:
-            flagged_inputs.add((item.sheet, place[1]))
-    kept = []
-    for item in findings:
-        place = split(item)
-        if place and place[0] in calculated[str(item.sheet)] and (item.sheet, place[1]) in flagged_inputs:
-            continue
-        kept.append(item)
-    return kept
+def _same(expected: Any, shown: Any) -> bool:
+    """Whether a calculated cell shows what its formula gives (numbers within half a cent)."""
+    if expected is None or shown is None:
+        return False
+    if isinstance(expected, (int, float)) and isinstance(shown, (int, float)) and not isinstance(shown, bool):
+        return abs(float(expected) - float(shown)) <= 0.005
+    return bool(expected == shown)
 
 
 def _priority(error: ValidationError) -> int:
@@ -237,6 +279,15 @@ def _cell_finding(spec: TableSpec, records: TableRecords, row_number: int, name:
         return finding("value-required", records.sheet, cell, f"{title} is required but blank")
     if isinstance(value, str) and value in SPREADSHEET_ERRORS:
         return finding("formula-error", records.sheet, cell, f"{title} shows the error {value}")
+    if keyword == "type" and column.kind in ("number", "integer") and isinstance(value, str):
+        other = read_number_text(value).other(decimal_comma=records.decimal_comma)
+        if other is not None:
+            mine, theirs = ("a decimal comma", "a decimal point") if records.decimal_comma else \
+                ("a decimal point", "a decimal comma")
+            return finding("number-convention", records.sheet, cell,
+                           f"{title} {shown} is not a number written with {mine} (this workbook's convention); "
+                           f"with {theirs} it would read {plain_number(other)}. Retype it as a number, or declare the "
+                           f"workbook's decimal separator")
     if keyword == "type":
         expected = {"date": "a date", "integer": "a whole number", "number": "a number",
                     "string": "text"}.get(column.kind, column.kind)
@@ -257,9 +308,14 @@ def _cell_finding(spec: TableSpec, records: TableRecords, row_number: int, name:
         if column.number_format and column.number_format.endswith("%") and isinstance(value, (int, float)):
             return finding("value-out-of-range", records.sheet, cell,
                            f"{title} {value:.0%} is outside 0% to 100%" +
-                           (f" (did you mean {value:g}%?)" if 1 < value <= 100 else ""))
+                           (f" (did you mean {plain_number(value)}%?)" if 1 < value <= 100 else ""))
         relation = "at least" if "inimum" in str(keyword) else "at most"
+        if isinstance(value, (int, float)) and isinstance(limit, (int, float)):
+            limit, shown = _grouped(limit), _grouped(value)
         return finding("value-out-of-range", records.sheet, cell, f"{title} must be {relation} {limit}; found {shown}")
+    if keyword == "pattern" and column.schema.get("format") == "email":
+        return finding("email-invalid", records.sheet, cell,
+                       f"{title} should be an e-mail address such as name@example.com; found {shown}")
     if keyword == "pattern":
         example = column.schema.get("x-example")
         hint = f" such as {example}" if example else " (letters, digits, '.', '_' or '-', no spaces)"
@@ -269,6 +325,11 @@ def _cell_finding(spec: TableSpec, records: TableRecords, row_number: int, name:
         relation = "at least" if keyword == "minLength" else "at most"
         return finding("text-length", records.sheet, cell, f"{title} must be {relation} {limit} characters long")
     return finding("schema-violation", records.sheet, cell, f"{title}: {error.message}")
+
+
+def _grouped(number: float) -> str:
+    """``1,000,000,000,000,000`` rather than ``1e+15``: limits on amounts must be readable."""
+    return f"{int(number):,}" if float(number).is_integer() else f"{number:,}"
 
 
 def _finding_order(item: Finding) -> tuple[Any, ...]:

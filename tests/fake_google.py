@@ -11,8 +11,12 @@ It implements just what pmo-sheets calls, with the response and error shapes Goo
 - ``POST /token`` (OAuth 2.0 token endpoint for service-account JWTs and refresh tokens).
 
 Every request is counted and logged by API, and knobs inject faults: :meth:`FakeGoogle.fail` (429,
-500, an HTML 502, a Drive rate-limit 403, ...), :attr:`FakeGoogle.delay` (a slow server),
-:meth:`FakeGoogle.forbid` and :meth:`FakeGoogle.delete` (403 / 404 from the Sheets API), and
+500, an HTML 502, a Drive rate-limit 403, ..., with a ``Retry-After`` header if asked; on the token
+endpoint, OAuth-shaped answers), :attr:`FakeGoogle.delay` and :attr:`FakeGoogle.token_delay` (a slow
+server), :meth:`FakeGoogle.forbid` and :meth:`FakeGoogle.delete` (403 / 404 from the Sheets API),
+:meth:`FakeGoogle.unshare` (a folder or spreadsheet no longer shared with the account: Drive does not
+show it, the Sheets API answers 403), :meth:`FakeGoogle.disable_api` (the API switched off for the
+Cloud project: 403 ``SERVICE_DISABLED`` with the activation link, in each API's own error shape), and
 :meth:`FakeGoogle.add_spreadsheet` / :meth:`FakeGoogle.update` change the Drive contents and bump
 ``modifiedTime``. :func:`tabs_from_workbook` turns an .xlsx file into the values Google would hold
 after the upload: each tab as rows, dates as serial numbers.
@@ -60,6 +64,7 @@ class FakeFile:
     modified: dt.datetime
     sheets: list[FakeSheet] = field(default_factory=list)
     trashed: bool = False
+    shared: bool = True  # whether the account the tests use may see it (through its folder or itself)
 
     def drive_resource(self) -> dict[str, Any]:
         return {"kind": "drive#file", "id": self.id, "name": self.name, "mimeType": self.mime_type,
@@ -76,6 +81,7 @@ class Fault:
     times: int | None
     html: bool = False
     reason: str | None = None
+    retry_after: str | None = None  # the Retry-After header, as Google sends it (seconds)
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,9 @@ class FakeGoogle:
         self.faults: list[Fault] = []
         self.forbidden: set[str] = set()  # Sheets API answers 403 (Drive still lists them)
         self.delay = 0.0  # seconds before every Sheets / Drive answer
+        self.token_delay = 0.0  # seconds before every token endpoint answer
+        self.disabled_apis: set[str] = set()  # "sheets" / "drive": switched off for the Cloud project
+        self.project_number = "612345678901"  # the Cloud project the credentials belong to
         self.require_auth = False
         self.issued_tokens: set[str] = set()
         self._ids = itertools.count(1)
@@ -189,6 +198,33 @@ class FakeGoogle:
         """The Sheets API answers 403 for this spreadsheet (its owner stopped sharing it)."""
         self.forbidden.add(ident)
 
+    def unshare(self, ident: str) -> None:
+        """The folder or spreadsheet is no longer shared with the account: Drive lists neither it nor what
+        is inside it, ``files.get`` answers 404, and the Sheets API 403, as Google does."""
+        with self._lock:
+            self.files[ident].shared = False
+
+    def share_again(self, ident: str) -> None:
+        """Undo :meth:`forbid` and :meth:`unshare`: the owner shared it with the account again."""
+        with self._lock:
+            self.forbidden.discard(ident)
+            self.files[ident].shared = True
+
+    def visible(self, file: FakeFile) -> bool:
+        """Whether the account sees the file: it is shared, and so is the folder it is in."""
+        parent = self.files.get(file.parents[0]) if file.parents else None
+        return file.shared and (parent is None or self.visible(parent))
+
+    def disable_api(self, api: str) -> None:
+        """Switch "sheets" or "drive" off for the Cloud project, as in the console's APIs & Services."""
+        self.disabled_apis.add(api)
+
+    def enable_api(self, api: str) -> None:
+        self.disabled_apis.discard(api)
+
+    def activation_url(self, api: str) -> str:
+        return f"https://console.developers.google.com/apis/api/{_SERVICES[api]}/overview?project={self.project_number}"
+
     def delete(self, ident: str) -> None:
         """The spreadsheet is gone: 404 from both APIs."""
         with self._lock:
@@ -197,9 +233,12 @@ class FakeGoogle:
     # -- faults and counting --
 
     def fail(self, status: int, times: int | None = 1, *, api: str = "sheets", html: bool = False,
-             reason: str | None = None) -> None:
-        """The next ``times`` requests to ``api`` answer ``status`` (None: every one, until :meth:`heal`)."""
-        self.faults.append(Fault(status, api, times, html, reason))
+             reason: str | None = None, retry_after: str | None = None) -> None:
+        """The next ``times`` requests to ``api`` answer ``status`` (None: every one, until :meth:`heal`).
+
+        ``api`` is "sheets", "drive", "token" or "*"; ``retry_after`` adds that ``Retry-After`` header.
+        """
+        self.faults.append(Fault(status, api, times, html, reason, retry_after))
 
     def heal(self) -> None:
         self.faults.clear()
@@ -248,6 +287,43 @@ _DRIVE_REASON = {400: "badRequest", 401: "authError", 403: "forbidden", 404: "no
                  500: "backendError", 503: "backendError"}
 
 
+_SERVICES = {"sheets": "sheets.googleapis.com", "drive": "drive.googleapis.com"}
+_TITLES = {"sheets": "Google Sheets API", "drive": "Google Drive API"}
+#: What Google's OAuth token endpoint answers (RFC 6749 section 5.2 bodies, with Google's error codes).
+_TOKEN_ERROR = {400: ("invalid_grant", "Invalid JWT Signature."), 401: ("invalid_client", "The OAuth client was not found."),
+                500: ("internal_failure", "Backend Error"), 503: ("temporarily_unavailable", "Try again later.")}
+
+
+def service_disabled_error(api: str, project: str) -> dict[str, Any]:
+    """The 403 Google answers when the API is switched off for the caller's Cloud project.
+
+    Sheets v4 answers a ``google.rpc.Status`` whose ``details`` carry an ``ErrorInfo`` (reason
+    ``SERVICE_DISABLED``, ``metadata.activationUrl``) and a ``Help`` link; Drive v3 answers its
+    legacy shape, reason ``accessNotConfigured`` with the link in ``extendedHelp``.
+    """
+    url = f"https://console.developers.google.com/apis/api/{_SERVICES[api]}/overview?project={project}"
+    tail = (f"has not been used in project {project} before or it is disabled. Enable it by visiting {url} then retry. "
+            "If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry.")
+    if api == "drive":
+        message = f"Access Not Configured. Drive API {tail}"
+        return {"error": {"errors": [{"domain": "usageLimits", "reason": "accessNotConfigured", "message": message,
+                                      "extendedHelp": url}], "code": 403, "message": message}}
+    message = f"{_TITLES[api]} {tail}"
+    return {"error": {"code": 403, "message": message, "status": "PERMISSION_DENIED", "details": [
+        {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_DISABLED", "domain": "googleapis.com",
+         "metadata": {"serviceTitle": _TITLES[api], "consumer": f"projects/{project}", "containerInfo": project,
+                      "service": _SERVICES[api], "activationUrl": url}},
+        {"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US", "message": message},
+        {"@type": "type.googleapis.com/google.rpc.Help",
+         "links": [{"description": "Google developers console API activation", "url": url}]}]}}
+
+
+def token_error(status: int) -> dict[str, Any]:
+    """The OAuth token endpoint's error body: ``{"error": code, "error_description": text}``."""
+    code, description = _TOKEN_ERROR.get(status, ("internal_failure", "Backend Error"))
+    return {"error": code, "error_description": description}
+
+
 def sheets_error(status: int, message: str | None = None) -> dict[str, Any]:
     """The Sheets API v4 error body (google.rpc.Status)."""
     return {"error": {"code": status, "message": message or _SHEETS_MESSAGE.get(status, "Error"),
@@ -286,22 +362,29 @@ class _Handler(BaseHTTPRequestHandler):
         with fake._lock:
             fake.log.append(Logged(api, method, path, params, self.headers.get("Authorization")))
         try:
-            if api != "token" and fake.delay and fake._stopping.wait(fake.delay):
+            delay = fake.token_delay if api == "token" else fake.delay
+            if delay and fake._stopping.wait(delay):
                 return
             fault = fake._take_fault(api)
             if fault is not None:
+                headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
                 if fault.html:
-                    self._send(fault.status, b"<html><body><h1>502. That's an error.</h1></body></html>", "text/html")
+                    self._send(fault.status, b"<html><body><h1>502. That's an error.</h1></body></html>", "text/html",
+                               headers)
+                elif api == "token":
+                    self._json(fault.status, token_error(fault.status), headers)
                 elif api == "drive":
-                    self._json(fault.status, drive_error(fault.status, reason=fault.reason))
+                    self._json(fault.status, drive_error(fault.status, reason=fault.reason), headers)
                 else:
-                    self._json(fault.status, sheets_error(fault.status))
+                    self._json(fault.status, sheets_error(fault.status), headers)
                 return
             if api == "token":
                 self._token(fake, body)
             elif fake.require_auth and not self._authorised(fake):
                 error = sheets_error(401) if api == "sheets" else drive_error(401, "Invalid Credentials")
                 self._json(401, error)
+            elif api in fake.disabled_apis:
+                self._json(403, service_disabled_error(api, fake.project_number))
             elif api == "sheets":
                 self._sheets(fake, method, path, params)
             else:
@@ -336,7 +419,7 @@ class _Handler(BaseHTTPRequestHandler):
             if spreadsheet is None or spreadsheet.mime_type != SPREADSHEET_MIME:
                 self._json(404, sheets_error(404))
                 return
-            if ident in fake.forbidden:
+            if ident in fake.forbidden or not fake.visible(spreadsheet):
                 self._json(403, sheets_error(403))
                 return
             if batch:
@@ -367,7 +450,7 @@ class _Handler(BaseHTTPRequestHandler):
         with fake._lock:
             if method == "GET" and single:
                 found = fake.files.get(single.group(1))
-                if found is None:
+                if found is None or not fake.visible(found):
                     self._json(404, drive_error(404, f"File not found: {single.group(1)}."))
                 else:
                     self._json(200, _only_fields(found.drive_resource(), params.get("fields", [""])[0]))
@@ -376,7 +459,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(404, drive_error(404, "Not Found"))
                 return
             try:
-                matches = _DriveQuery(params.get("q", [""])[0]).filter(list(fake.files.values()))
+                matches = _DriveQuery(params.get("q", [""])[0]).filter([f for f in fake.files.values() if fake.visible(f)])
             except ValueError as exc:
                 self._json(400, drive_error(400, f"Invalid Value: {exc}", "invalid"))
                 return
@@ -393,11 +476,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     # plumbing
 
-    def _json(self, status: int, payload: Any) -> None:
-        self._send(status, json.dumps(payload, default=_json_default).encode(), "application/json; charset=UTF-8")
+    def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(payload, default=_json_default).encode(), "application/json; charset=UTF-8", headers)
 
-    def _send(self, status: int, data: bytes, content_type: str) -> None:
+    def _send(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()

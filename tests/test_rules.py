@@ -137,6 +137,20 @@ CASES = [
     Case("text-length", [("text-length", "Tasks", "B2")], setter("tasks", 0, task_name="x" * 201), kind="plan"),
     Case("email-invalid", [("email-invalid", "Project", "B6")],
          setter("project", 0, pm_email="ana.example.com"), kind="risk_log"),
+    Case("email-invalid-no-domain-dot", [("email-invalid", "Project", "B6")],
+         setter("project", 0, pm_email="ana@example"), kind="risk_log"),
+    Case("value-out-of-range-amount-too-large", [("value-out-of-range", "Budget", "G3")],
+         setter("budget", 1, budget=2e13), kind="budget"),
+    Case("number-convention", [("number-convention", "Budget", "G2")], setter("budget", 0, budget="1.200,50"),
+         kind="budget"),
+    Case("number-convention-with-currency", [("number-convention", "Budget", "H3")],
+         setter("budget", 1, actual="€1.200,50"), kind="budget"),
+    Case("number-ambiguous", [("number-ambiguous", "Budget", "G2")], setter("budget", 0, budget="1,200"),
+         kind="budget", severities=[WARNING]),
+    Case("date-implausible", [("date-implausible", "Risks", "L3")], setter("risks", 1, due_date=dt.date(9999, 12, 31)),
+         kind="risk_log"),
+    Case("date-implausible-too-early", [("date-implausible", "Tasks", "D3")],
+         setter("tasks", 1, start=dt.date(1985, 6, 30)), kind="plan"),
     Case("formula-error", [("formula-error", "Budget", "H2")], setter("budget", 0, actual="#DIV/0!"), kind="budget"),
     Case("formula-error-calculated", [("formula-error", "Risks", "H3")], edit=cell("Risks", "H3", "#VALUE!"),
          kind="risk_log"),
@@ -160,6 +174,16 @@ CASES = [
          setter("tasks", 0, duration_days=999), kind="plan"),
     Case("calculated-value-mismatch-rating", [("calculated-value-mismatch", "Risks", "I2")],
          setter("risks", 0, probability=5, impact=5, rating="Low"), kind="risk_log"),
+    Case("risk-owner-missing", [("risk-owner-missing", "Risks", "D2")], setter("risks", 0, owner=None, status="Open"),
+         kind="risk_log"),
+    Case("calculated-value-mismatch-beside-a-warning",
+         [("complete-not-closed", "Tasks", "I6"), ("calculated-value-mismatch", "Tasks", "L6")],
+         setter("tasks", 4, percent_complete=1.0, status="In Progress", duration_days=999), kind="plan",
+         severities=[WARNING, ERROR]),
+    Case("calculated-value-mismatch-beside-a-row-rule",
+         [("finish-before-start", "Tasks", "E5"), ("calculated-value-mismatch", "Tasks", "L5")],
+         lambda s: tasks(s)[3].update(finish=tasks(s)[3]["start"] - dt.timedelta(days=2), duration_days=999),
+         kind="plan"),
     # table level
     Case("duplicate-id", [("duplicate-id", "Tasks", "A13")], setter("tasks", 11, task_id="1.1"), kind="plan"),
     Case("duplicate-id-budget-line-and-month", [("duplicate-id", "Budget", "A3")], duplicate_budget_month, kind="budget"),
@@ -215,7 +239,7 @@ def test_the_unchanged_sample_is_valid_in_every_kind(kind: str, tmp_path: Path) 
     report = report_of(write(tmp_path / f"{kind}.xlsx", kind=kind))
 
     assert located(report.findings) == []
-    assert (report.template, report.template_version, report.project_id) == (kind, "1.0", "PRJ-0001")
+    assert (report.template, report.template_version, report.project_id) == (kind, "1.1", "PRJ-0001")
 
 
 def test_a_rejected_value_is_quoted_in_the_message(tmp_path: Path) -> None:
@@ -432,7 +456,9 @@ def test_day_first_dates_are_read_as_day_month(tmp_path: Path) -> None:
     tasks(sample)[0]["baseline_finish"] = "03/04/2026"  # 3 April (the default); 4 March with --month-first
     path = write(tmp_path / "ambiguous.xlsx", sample, "plan")
 
+    from pmo_sheets.settings import ValidationSettings
     from pmo_sheets.sources import validate_source
 
     assert validate_source(str(path)).tables["tasks"].rows[0].values["baseline_finish"] == "2026-04-03"
-    assert validate_source(str(path), day_first=False).tables["tasks"].rows[0].values["baseline_finish"] == "2026-03-04"
+    month_first = ValidationSettings(day_first=False)
+    assert validate_source(str(path), settings=month_first).tables["tasks"].rows[0].values["baseline_finish"] == "2026-03-04"

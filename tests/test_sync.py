@@ -16,6 +16,7 @@ from pmo_sheets.cli import app
 from pmo_sheets.config import ConfigError, load_config
 from pmo_sheets.master import MasterWriter
 from pmo_sheets.samples import plant_mistakes, sample_project, write_workbook
+from pmo_sheets.settings import DEFAULT_SETTINGS, ValidationSettings
 from pmo_sheets.sync import run_sync
 
 runner = CliRunner()
@@ -44,9 +45,9 @@ def counted_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     opened: list[str] = []
     real = sync_module.check_excel
 
-    def counting(path: str, day_first: bool = True):  # type: ignore[no-untyped-def]
+    def counting(path: str, settings: ValidationSettings = DEFAULT_SETTINGS):  # type: ignore[no-untyped-def]
         opened.append(Path(path).name)
-        return real(path, day_first)
+        return real(path, settings)
 
     monkeypatch.setattr(sync_module, "check_excel", counting)
     return opened

@@ -116,12 +116,12 @@ def test_pmo_new_makes_a_workbook_that_only_asks_for_what_is_missing(kind: str, 
 
     assert result.exit_code == 0, result.stderr
     report = report_of(target)
-    assert (report.template, report.template_version, report.project_id) == (kind, "1.0", "PRJ-0042")
+    assert (report.template, report.template_version, report.project_id) == (kind, "1.1", "PRJ-0042")
     assert located(report.findings) == REQUIRED_PROJECT_CELLS + [("table-empty", s, None) for s in EMPTY_TABLES[kind]]
     assert report.tables["project"].rows[0].values["project_name"] == "New CRM"
     metadata = load_workbook(target)[METADATA_SHEET]
     assert (metadata["A1"].value, metadata["B1"].value, metadata["A2"].value, metadata["B2"].value) == (
-        "template", kind, "version", "1.0")
+        "template", kind, "version", "1.1")
 
 
 def test_pmo_new_fills_the_dates_it_is_given(tmp_path: Path) -> None:

@@ -120,7 +120,7 @@ REALISTIC_FINDINGS: list[Frozen] = [
 # The same workbook after LibreOffice recalculated it: every formula has a cached value, so the
 # overwritten and inconsistent calculated cells are judged too, and 1000 rows of formulas show "".
 # A mistake in an input is reported once: the calculated cells it breaks in the same row are left out
-# (validate.drop_consequences), e.g. no negative Duration beside a finish before its start.
+# (validate.check_schema), e.g. no negative Duration beside a finish before its start.
 RECALCULATED_FINDINGS: list[Frozen] = [
     ("error", "email-invalid", "Project", "B6"),
     ("warning", "budget-over-approved", "Project", "B14"),
@@ -145,7 +145,7 @@ RECALCULATED_FINDINGS: list[Frozen] = [
     ("error", "calculated-value-mismatch", "Tasks", "L132"),
     ("error", "value-not-in-list", "Tasks", "N133"),
     ("error", "value-required", "Tasks", "B142"),
-    ("error", "finish-before-start", "Tasks", "E143"),
+    ("error", "date-implausible", "Tasks", "E143"),  # TRUE saved as the number 1: 1900-01-01
     ("error", "currency-mismatch", "Budget", "F4"),
     ("error", "calculated-value-mismatch", "Budget", "K7"),
     ("error", "calculated-value-mismatch", "Budget", "L7"),

@@ -216,7 +216,7 @@ def _read_with_openpyxl(path: Path, copy: bytes | None) -> Grid:
                                                  load=_damage_as_source_error(path, load))
     if copy is None:
         for sheet in grid.sheets.values():
-            sheet.rows  # noqa: B018  # read now, so that the file is closed before returning
+            sheet.rows = sheet.rows  # read now (and kept: the file is closed before returning)
         workbook.close()
     return grid
 

@@ -15,7 +15,12 @@ Quotas and faults: a client-side sliding-window rate limit on Sheets requests (d
 under Google's 60 read requests a minute per user), and our own bounded retry with exponential
 backoff and jitter on 429, 5xx, timeouts and dropped connections (gspread 6.2.1's
 ``BackOffHTTPClient`` never gives up, so it is not used). When the retries are spent the source is
-``source-unreachable``; 403 and 404 are ``source-forbidden`` / ``source-not-found`` at once.
+``source-unreachable``; 403 and 404 are ``source-forbidden`` / ``source-not-found`` at once. A
+``Retry-After`` answer is honoured up to ``retry_after_max_seconds`` (60 s by default); a longer one
+makes the source unreachable at once, for the next sync to try. A Google API switched off for the
+Cloud project (403 ``SERVICE_DISABLED`` / ``accessNotConfigured``) is reported as such, with Google's
+own link to switch it on. The OAuth token endpoint answering 5xx or nothing is unreachable, like any
+other Google host (google-auth's own retry, which sleeps, is cut short: ours decides).
 
 All Google traffic goes through one ``requests.Session``: its transport adapter sends requests for
 Google's API hosts to the ``api_base`` setting when there is one (an API-compatible proxy, or the
@@ -30,9 +35,11 @@ This is the only module that imports gspread: the validation core stays importab
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import os
 import random
+import re
 import threading
 import time
 from collections import deque
@@ -68,6 +75,14 @@ SCOPES = ("https://www.googleapis.com/auth/spreadsheets.readonly", "https://www.
 VALUE_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"}
 _DRIVE_FIELDS = "nextPageToken,files(id,name,modifiedTime,parents)"
 _RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}  # Drive says 403 for these, and means "slow down"
+#: How Google says an API is switched off for the Cloud project: ErrorInfo's reason (Sheets v4 and
+#: today's Drive), and the legacy ``errors[].reason`` (Drive v3).
+_DISABLED_REASONS = {"SERVICE_DISABLED", "accessNotConfigured"}
+_API_TITLES = {"sheets.googleapis.com": "Google Sheets API", "drive.googleapis.com": "Google Drive API",
+               "sheets": "Google Sheets API", "drive": "Google Drive API"}
+#: Where Google's activation links point; a link elsewhere (a misbehaving proxy) is not repeated to the user.
+_CONSOLE_HOSTS = frozenset({"console.developers.google.com", "console.cloud.google.com"})
+_ACTIVATION_URL = re.compile(r"https://[^\s\"'<>]+")
 _MAX_MESSAGE = 200
 
 
@@ -94,6 +109,8 @@ SETTINGS = (
     Setting("max_retries", int, 4),
     Setting("retry_base_seconds", float, 1.0),
     Setting("retry_max_seconds", float, 32.0),
+    # Google's Retry-After is waited for up to this long; a longer one gives up until the next sync.
+    Setting("retry_after_max_seconds", float, 60.0),
 )
 
 
@@ -128,6 +145,8 @@ def resolve_settings(settings: dict[str, Any], base: Path | None = None,
             raise ValueError("[google] api_base must be an http:// or https:// URL")
     if resolved["requests_per_minute"] <= 0 or resolved["timeout_seconds"] <= 0 or resolved["max_retries"] < 0:
         raise ValueError("[google] requests_per_minute and timeout_seconds must be positive, max_retries not negative")
+    if resolved["retry_after_max_seconds"] < 0:
+        raise ValueError("[google] retry_after_max_seconds must not be negative")
     return resolved
 
 
@@ -194,6 +213,34 @@ def mount_google_adapters(session: requests.Session, api_base: str | None) -> re
     return session
 
 
+class TokenEndpointUnavailable(TransportError):
+    """The OAuth token endpoint answered 5xx, 408 or 429: Google is busy, the credentials are not at fault."""
+
+    def __init__(self, status: int, retry_after: float | None):
+        super().__init__(f"Google's token endpoint answered {status}")
+        self.status = status
+        self.retry_after = retry_after
+
+
+class TokenRequest(Request):
+    """google-auth's transport for the token endpoint, failing at once when Google is busy.
+
+    google-auth retries a busy token endpoint itself, sleeping about 3 s in ``time.sleep``, and then
+    reports the credentials as refused (``RefreshError``). Raising here instead leaves the decision
+    to our bounded retry, which knows the settings and reports "unreachable".
+    """
+
+    def __call__(self, url: str, method: str = "GET", body: Any = None, headers: Any = None,
+                 timeout: Any = None, **kwargs: Any) -> Any:
+        if timeout is None:
+            response = super().__call__(url, method=method, body=body, headers=headers, **kwargs)
+        else:
+            response = super().__call__(url, method=method, body=body, headers=headers, timeout=timeout, **kwargs)
+        if response.status >= 500 or response.status in (408, 429):
+            raise TokenEndpointUnavailable(response.status, retry_after_seconds(response.headers.get("Retry-After")))
+        return response
+
+
 def google_session(api_base: str | None, credentials: Any = None, timeout: float | None = None) -> requests.Session:
     """A session for gspread: authorised when there are credentials, and always confined to Google.
 
@@ -203,7 +250,7 @@ def google_session(api_base: str | None, credentials: Any = None, timeout: float
     if credentials is None:
         return mount_google_adapters(requests.Session(), api_base)
     token_session = mount_google_adapters(requests.Session(), api_base)
-    session = AuthorizedSession(credentials, auth_request=Request(token_session), refresh_timeout=timeout)
+    session = AuthorizedSession(credentials, auth_request=TokenRequest(token_session), refresh_timeout=timeout)
     return mount_google_adapters(session, api_base)
 
 
@@ -303,6 +350,8 @@ class GoogleSheets:
         self._titles: dict[str, str] = {}  # spreadsheet ID -> title, from discovery
         #: Why the last :meth:`discover` could not list Drive (None when it could): its sources were not checked.
         self.listing_error: SourceError | None = None
+        #: Configured folders the last :meth:`discover` could not list (not shared any more, not found, an error).
+        self.unlisted_folders: dict[str, SourceError] = {}
         self._lock = threading.Lock()
 
     # -- discovery --
@@ -330,10 +379,12 @@ class GoogleSheets:
             return [], errors
         only_folders = all(spec.kind == "google_folder" for spec, _ in wanted)
         self.listing_error = None
+        self.unlisted_folders = {}
         try:
             files = self._list_spreadsheets([ident for _, ident in wanted] if only_folders else None)
         except SourceError as error:
             self.listing_error = error
+            self.unlisted_folders = {ident: error for spec, ident in wanted if spec.kind == "google_folder"}
             return [], errors + [(spec, error) for spec, _ in wanted]
         by_id = {f["id"]: f for f in files}
         for f in files:
@@ -349,11 +400,22 @@ class GoogleSheets:
                 problem = self._check_folder(ident)
                 if problem is not None:
                     errors.append((spec, problem))
+                    self.unlisted_folders[ident] = problem
                     continue
             for f in members:
                 source = self._discovered(f["id"], f.get("modifiedTime"))
                 found.setdefault(source.key, source)
         return list(found.values()), errors
+
+    @property
+    def every_folder_listed(self) -> bool:
+        """Whether the last :meth:`discover` listed Drive and every configured folder.
+
+        Only then does a spreadsheet that the listing no longer shows tell anything: when a folder
+        is no longer shared, its spreadsheets vanish from the listing with it, exactly as files do
+        with a network share that is not mounted.
+        """
+        return self.listing_error is None and not self.unlisted_folders
 
     def _discovered(self, ident: str, modified: str | None) -> DiscoveredSource:
         return DiscoveredSource(f"gsheet:{ident}", "google_sheet", self._titles.get(ident, ident), ident, modified)
@@ -367,7 +429,7 @@ class GoogleSheets:
                                   "supportsAllDrives": True, "includeItemsFromAllDrives": True}
         files: list[dict[str, Any]] = []
         while True:
-            page = self._drive("list the spreadsheets in Google Drive", lambda: self._http().request(
+            page = self._drive("Google Drive", lambda: self._http().request(
                 "get", DRIVE_FILES_API_V3_URL, params=dict(params)).json())
             files.extend(page.get("files", []))
             token = page.get("nextPageToken")
@@ -509,9 +571,15 @@ class GoogleSheets:
                 with self._lock:
                     self.stats.drive_requests += 1
             try:
-                return self._attempt(what, call)
+                return self._attempt(api, what, call)
             except _Retryable as failure:
                 log.info("%s: %s (attempt %d of %d)", what, failure.reason, attempt + 1, attempts)
+                cap = self.settings["retry_after_max_seconds"]
+                if failure.retry_after is not None and failure.retry_after > cap:
+                    # Waiting that long would hold up every other source; asking sooner would be refused again.
+                    raise SourceError("source-unreachable", f"{what}: {failure.reason} and asked to wait "
+                                      f"{failure.retry_after:g} s, longer than the {cap:g} s pmo-sheets waits "
+                                      "([google] retry_after_max_seconds); the next sync tries again") from None
                 if attempt + 1 == attempts:
                     tries = "once" if attempts == 1 else f"{attempts} times"
                     raise SourceError("source-unreachable", f"{what}: {failure.reason}; tried {tries}, "
@@ -523,20 +591,29 @@ class GoogleSheets:
                 self._sleep(delay)
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    def _attempt(self, what: str, call: Callable[[], T]) -> T:
+    def _attempt(self, api: str, what: str, call: Callable[[], T]) -> T:
         try:
             return call()
         except SourceError:
             raise
         except APIError as exc:
-            raise self._api_error(what, exc.response) from None
+            raise self._api_error(api, what, exc.response) from None
         except requests.Timeout:
             raise _Retryable(f"Google did not answer within {self.settings['timeout_seconds']:g} s") from None
         except HostRefused as exc:
             raise SourceError("source-unreachable", f"{what}: {exc}") from None
-        except (requests.ConnectionError, TransportError):
+        except TokenEndpointUnavailable as exc:
+            raise _Retryable(f"Google's token endpoint answered {exc.status}", exc.retry_after) from None
+        except TransportError as exc:  # only the token request goes through google-auth's transport
+            if isinstance(exc.__cause__, requests.Timeout):
+                raise _Retryable(f"Google's token endpoint did not answer within "
+                                 f"{self.settings['timeout_seconds']:g} s") from None
+            raise _Retryable("cannot connect to Google's token endpoint") from None
+        except requests.ConnectionError:
             raise _Retryable("cannot connect to Google") from None
-        except RefreshError:
+        except RefreshError as exc:
+            if exc.retryable:  # google-auth read the answer as "try again later", not as a refusal
+                raise _Retryable("Google's token endpoint is temporarily unavailable") from None
             # Its text can carry the token endpoint's answer; the user needs only what to do.
             raise SourceError("source-forbidden", "Google rejected the credentials (revoked key, or wrong account); "
                               "check [google] credentials") from None
@@ -545,11 +622,20 @@ class GoogleSheets:
         except requests.RequestException as exc:
             raise SourceError("source-unreachable", f"{what}: request failed ({type(exc).__name__})") from None
 
-    def _api_error(self, what: str, response: requests.Response) -> Exception:
+    def _api_error(self, api: str, what: str, response: requests.Response) -> Exception:
         status = response.status_code
-        message, reasons = _error_details(response)
+        details = _error_details(response)
+        message, reasons = details.message, details.reasons
         if status == 429 or status >= 500 or (status == 403 and reasons & _RATE_LIMIT_REASONS):
-            return _Retryable(f"Google answered {status}" + (f" ({message})" if message else ""), _retry_after(response))
+            return _Retryable(f"Google answered {status}" + (f" ({message})" if message else ""),
+                              retry_after_seconds(response.headers.get("Retry-After")))
+        if status == 403 and reasons & _DISABLED_REASONS:
+            # Not the spreadsheet's sharing: the whole API is off for the Cloud project of the credentials.
+            title = details.service_title or _API_TITLES.get(details.service or api, "A Google API")
+            where = (f"enable it at {details.activation_url}" if details.activation_url
+                     else "enable it in the Google Cloud console (APIs & Services, Library)")
+            return SourceError("source-forbidden", f"{what}: {title} is disabled for this project; {where}, "
+                               "wait a few minutes, and the next sync tries again")
         if status == 400 and "range" in message.lower():
             return _BadRange(message)
         if status == 401:
@@ -562,11 +648,14 @@ class GoogleSheets:
         return SourceError("source-unreachable", f"{what}: Google answered {status}" + (f" ({message})" if message else ""))
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        """Exponential backoff with jitter (half fixed, half random), capped; Retry-After wins when longer."""
+        """Exponential backoff with jitter (half fixed, half random), capped; Google's Retry-After wins when longer.
+
+        The caller has already given up on a Retry-After beyond ``retry_after_max_seconds``.
+        """
         ceiling = min(self.settings["retry_max_seconds"], self.settings["retry_base_seconds"] * 2 ** attempt)
         delay = ceiling / 2 + self._rng.uniform(0, ceiling / 2)
         if retry_after is not None:
-            delay = max(delay, min(retry_after, self.settings["retry_max_seconds"]))
+            delay = max(delay, retry_after)
         return delay
 
 
@@ -574,23 +663,75 @@ class _BadRange(Exception):
     """Google rejected a range: a tab we asked for does not exist."""
 
 
-def _error_details(response: requests.Response) -> tuple[str, set[str]]:
-    """Google's error message (trimmed) and reasons, from either API's documented error body."""
+@dataclass
+class ErrorDetails:
+    """What Google's error body says, from either documented shape.
+
+    Sheets v4 (and today's Drive) answer a ``google.rpc.Status``: ``{"error": {"code", "message",
+    "status", "details": [{"@type": ".../google.rpc.ErrorInfo", "reason", "metadata": {"service",
+    "serviceTitle", "activationUrl", ...}}, {"@type": ".../google.rpc.Help", "links": [{"url"}]}]}}``.
+    Drive v3's legacy body is ``{"error": {"code", "message", "errors": [{"domain", "reason",
+    "message", "extendedHelp"}]}}``.
+    """
+
+    message: str = ""
+    reasons: set[str] = field(default_factory=set)
+    service: str | None = None
+    service_title: str | None = None
+    activation_url: str | None = None
+
+
+def _error_details(response: requests.Response) -> ErrorDetails:
+    """Google's error message (trimmed), reasons, and for a disabled API which one and its activation link."""
     try:
         error = response.json().get("error", {})
-    except ValueError:
-        return "", set()  # an HTML page from a front end: nothing worth quoting
+    except (ValueError, AttributeError):
+        return ErrorDetails()  # an HTML page from a front end: nothing worth quoting
     if not isinstance(error, dict):
-        return str(error)[:_MAX_MESSAGE], set()
-    reasons = {e.get("reason", "") for e in error.get("errors", []) if isinstance(e, dict)}
-    return str(error.get("message", ""))[:_MAX_MESSAGE], reasons
+        return ErrorDetails(str(error)[:_MAX_MESSAGE])
+    found = ErrorDetails(str(error.get("message", ""))[:_MAX_MESSAGE])
+    links: list[str] = []
+    for item in error.get("errors", []):
+        if isinstance(item, dict):
+            found.reasons.add(str(item.get("reason", "")))
+            links.append(str(item.get("extendedHelp", "")))
+    for item in error.get("details", []):
+        if not isinstance(item, dict):
+            continue
+        if str(item.get("@type", "")).endswith("google.rpc.ErrorInfo"):
+            found.reasons.add(str(item.get("reason", "")))
+            metadata = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+            found.service = found.service or metadata.get("service")
+            found.service_title = found.service_title or metadata.get("serviceTitle")
+            links.insert(0, str(metadata.get("activationUrl", "")))
+        elif str(item.get("@type", "")).endswith("google.rpc.Help"):
+            links.extend(str(link.get("url", "")) for link in item.get("links", []) if isinstance(link, dict))
+    links.extend(_ACTIVATION_URL.findall(str(error.get("message", ""))))  # "Enable it by visiting URL then retry."
+    found.activation_url = next((link for link in links if _console_link(link)), None)
+    return found
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    try:
-        return float(response.headers.get("Retry-After", ""))
-    except ValueError:
+def _console_link(link: str) -> bool:
+    """A Google Cloud console link worth showing: https, on the console's own host."""
+    parts = urlsplit(link)
+    return parts.scheme == "https" and parts.hostname in _CONSOLE_HOSTS and len(link) <= _MAX_MESSAGE
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A ``Retry-After`` header's wait in seconds: a number of seconds, or an HTTP date (RFC 9110)."""
+    if not value or not value.strip():
         return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _a1_sheet(name: str) -> str:
