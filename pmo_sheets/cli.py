@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from pmo_sheets.findings import catalogue_markdown
+from pmo_sheets.lock import DEFAULT_WAIT, Holder
 from pmo_sheets.schemas import KINDS
 from pmo_sheets.settings import ValidationSettings
 from pmo_sheets.sources import UsageError, validate_sources
@@ -153,27 +154,40 @@ def sync(
     prune_missing: Annotated[bool, typer.Option(
         "--prune-missing", help="drop sources whose file or spreadsheet is gone, with their data")] = False,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json")] = OutputFormat.text,
+    wait: Annotated[float, typer.Option(
+        "--wait", min=0, metavar="SECONDS",
+        help="how long to wait for another sync of this portfolio to finish before giving up (exit 2)")] = DEFAULT_WAIT,
+    rebuild_state: Annotated[bool, typer.Option(
+        "--rebuild-state", help="set the state store aside and start a new one: every source is read again, "
+                                "finance's comments come from the master")] = False,
 ) -> None:
     """Consolidate every source into the master portfolio workbook.
 
     A source that is gone keeps its last good data ("missing") until --prune-missing drops it.
+    One sync of a portfolio runs at a time; a second one waits (--wait), then exits 2.
     Example: pmo sync --config portfolio.toml
     """
     from pmo_sheets.config import load_config
     from pmo_sheets.summary import sync_with_progress, text_summary
 
+    def waiting(holder: Holder | None, seconds: float) -> None:
+        who = f" ({holder.describe()})" if holder else ""
+        typer.echo(f"pmo: another sync of this portfolio is running{who}; waiting up to {seconds:g} s", err=True)
+
     try:
         settings = load_config(config)
-        result = sync_with_progress(settings, full=full, prune_missing=prune_missing,
-                                    show=output_format is OutputFormat.text)
+        result = sync_with_progress(settings, full=full, prune_missing=prune_missing, rebuild_state=rebuild_state,
+                                    wait=wait, on_wait=waiting, show=output_format is OutputFormat.text)
     except UsageError as exc:
         _fail_usage(str(exc))
     if output_format is OutputFormat.json:
         import json
 
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
-    else:
+    elif not (result.error and not result.written):
         typer.echo(text_summary(result))
+    if result.error and not result.written:  # nothing written (a full or read-only folder): one line, like exit 2's
+        typer.echo(f"pmo: {result.error}", err=True)
     raise typer.Exit(result.exit_code)
 
 
@@ -204,3 +218,7 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("pmo: interrupted", err=True)
         sys.exit(130)
+
+
+if __name__ == "__main__":  # python -m pmo_sheets.cli, as the tests run it in a subprocess
+    main()

@@ -7,6 +7,7 @@ Google spreadsheet's Drive ``modifiedTime``), so an unchanged source need not be
 from __future__ import annotations
 
 import glob
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,12 +40,18 @@ def file_fingerprint(path: Path) -> str | None:
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def discover_excel(pattern: str, base: Path) -> list[DiscoveredSource]:
-    """Every workbook a path or glob names (a plain path is listed even when it does not exist)."""
+def discover_excel(pattern: str, base: Path, *, exclude: Collection[Path] = ()) -> list[DiscoveredSource]:
+    """Every workbook a path or glob names (a plain path is listed even when it does not exist).
+
+    A glob never yields a path in ``exclude`` (the master and its side copy: a master kept in the
+    projects' folder must not be read as one of its own sources).
+    """
     full = pattern if Path(pattern).is_absolute() else str(base / pattern)
     if _GLOB_CHARS & set(pattern):
+        excluded = {path.resolve() for path in exclude}
         paths = [Path(p) for p in sorted(glob.glob(full, recursive=True))
                  if p.lower().endswith(WORKBOOK_SUFFIXES) and not Path(p).name.startswith("~$")]
+        paths = [path for path in paths if path.resolve() not in excluded] if excluded else paths
     else:
         paths = [Path(full)]
     found = []

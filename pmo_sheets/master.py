@@ -10,10 +10,13 @@ formulas add up every part.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import os
+import stat
 import tempfile
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +24,14 @@ from typing import Any
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.worksheet import Worksheet
 
+from pmo_sheets import __version__
 from pmo_sheets.cells import column_letter, quote_sheet
 from pmo_sheets.coerce import date_to_serial
 from pmo_sheets.consolidate import Portfolio
+from pmo_sheets.masterfile import MASTER_PROPERTY, temp_affixes
 from pmo_sheets.ratings import RISK_HIGH_FROM, RISK_MEDIUM_FROM
 from pmo_sheets.rollups import group_rollup, heat_map, program_rollup, project_rollup
 from pmo_sheets.sheetdata import DataColumnValues, SheetBody, splice
@@ -180,6 +186,7 @@ class MasterWriter:
         self.book = xlsxwriter.Workbook(str(path), {"constant_memory": True,
                                                     "strings_to_numbers": False, "strings_to_formulas": False,
                                                     "strings_to_urls": False})
+        self.book.set_custom_property(MASTER_PROPERTY, f"pmo-sheets {__version__}")  # how a sync knows its master
         add = self.book.add_format
         self.formats = {
             "header": add({"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "text_wrap": True,
@@ -560,26 +567,61 @@ def _num(value: Any) -> float:
     return 0.0 if math.isnan(number) else number
 
 
-def write_master(path: Path, content: MasterContent, *, progress: Callable[[int], None] | None = None) -> None:
+def write_master(path: Path, content: MasterContent, *, progress: Callable[[int], None] | None = None,
+                 before_replace: Callable[[], None] | None = None) -> None:
     """Write the master to a temporary file beside ``path`` and rename it into place.
 
-    Raises OSError when the master cannot be replaced (open in Excel on Windows, read-only folder);
-    the previous master is then untouched and the temporary file removed.
+    Raises OSError when the master cannot be written or replaced (open in Excel on Windows, a
+    read-only folder, a full disk); the previous master is then untouched and the temporary file
+    removed. ``before_replace`` runs when the new master is complete, just before the rename (a sync
+    commits its state store there); if it raises, nothing is replaced. A master that already exists
+    keeps its file mode (whoever made it read-only for some, or shared it with a group, meant it); a
+    new one is readable and writable by all the umask allows.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx.tmp", dir=path.parent)
+    prefix, suffix = temp_affixes(path)
+    handle, temp_name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
     os.close(handle)
     temp = Path(temp_name)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temp, 0o666 & ~umask)  # mkstemp makes it private; the master is meant to be shared
     try:
         writer = MasterWriter(temp, content)
         writer.write(progress)
         writer.close()
         with open(temp, "rb") as written:
             os.fsync(written.fileno())
+        # mkstemp makes it private; the master is meant to be shared. Set last: a read-only mode
+        # kept from the previous master must not stop us writing the new one.
+        os.chmod(temp, _master_mode(path))
+        if before_replace is not None:
+            before_replace()
         os.replace(temp, path)
+    except FileCreateError as exc:  # XlsxWriter's wrapper of the OSError of its final write (a full disk)
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+        _close_abandoned_zips(cause)
+        temp.unlink(missing_ok=True)
+        raise (cause or OSError(str(exc))) from exc
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def _close_abandoned_zips(error: BaseException | None) -> None:
+    """Close the ZipFile XlsxWriter was writing when ``error`` struck. XlsxWriter does not close it, so
+    Python would close it at garbage collection, fail on the same full disk, and print that to stderr."""
+    trace = error.__traceback__ if error is not None else None
+    while trace is not None:
+        for value in list(trace.tb_frame.f_locals.values()):
+            if isinstance(value, zipfile.ZipFile) and value.fp is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    value.close()  # fails again, but lets go of the file either way
+        trace = trace.tb_next
+
+
+def _master_mode(path: Path) -> int:
+    """The existing master's permission bits, or 0666 less the umask for a new one."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

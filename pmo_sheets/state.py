@@ -2,12 +2,21 @@
 
 Everything one sync changes is written in a single transaction that is committed only after the new
 master workbook is in place, so an interrupted sync leaves the previous state intact.
+
+A file at the state path that is not our store is never written to: one that is not an SQLite
+database at all (:class:`StateDamaged`, which ``pmo sync --rebuild-state`` recovers from) or an
+SQLite database of some other program (:class:`StateError`). One damaged stored record
+(:class:`DamagedRecord`) costs only its own source, which the sync reads again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
+import os
 import sqlite3
+import stat
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +44,8 @@ CREATE TABLE IF NOT EXISTS sources (
     payload BLOB
 );
 CREATE TABLE IF NOT EXISTS history (
-    synced_at TEXT PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- two syncs in the same second are two rows, never one
+    synced_at TEXT NOT NULL,
     figures TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (
@@ -51,8 +61,54 @@ CREATE TABLE IF NOT EXISTS comments (
 """
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+OUR_TABLES = frozenset({"sources", "history", "meta", "comments"})
+REBUILD_HINT = "pmo sync --rebuild-state"
+
+
 class StateError(UsageError):
-    """The state store cannot be opened: exit code 2, nothing written."""
+    """The state store cannot be opened or written: exit code 2, nothing written."""
+
+
+class StateDamaged(StateError):
+    """The file at the state path is damaged: not an SQLite database, or one SQLite calls malformed."""
+
+    def __init__(self, path: Path, reason: str, *, config: Path | None = None):
+        self.path, self.reason = path, reason
+        command = f"pmo sync --config {config} --rebuild-state" if config else REBUILD_HINT
+        super().__init__(f"the state store {path} is damaged ({reason}); recover with `{command}`, which sets it "
+                         "aside, reads every source again and takes finance's comments from the master")
+
+
+class DamagedRecord(ValueError):
+    """One source's stored records cannot be unpacked; the sync reads that source again."""
+
+
+def check_state_file(path: Path) -> None:
+    """Refuse a state path that holds something other than our store (before SQLite writes to it)."""
+    try:
+        info = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return  # nothing there yet (a folder that is a file is reported when the lock file cannot be made)
+    except OSError as exc:
+        raise StateError(f"cannot open the state store {path} ({exc.strerror}); nothing was written") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise StateError(f"state {path}: that is not a file; choose another state path")
+    if info.st_size == 0:
+        return  # an empty file is an empty database to SQLite; nothing in it to lose
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StateError(f"cannot read the state store {path} ({exc.strerror}); nothing was written") from None
+    if header.startswith(b"PK\x03\x04"):  # a workbook (or any zip): surely somebody's file, never set aside
+        raise StateError(f"state {path}: that is a workbook or zip file, not a pmo-sheets state store; "
+                         "choose another state path; nothing was written")
+    if header != SQLITE_HEADER:
+        raise StateDamaged(path, "not an SQLite database")
+    if _foreign_database(path):
+        raise StateError(f"state {path}: that is an SQLite database of another program, not a pmo-sheets state "
+                         "store; choose another state path; nothing was written")
 
 
 @dataclass
@@ -77,12 +133,29 @@ class SourceState:
     good_template: str | None = None
 
 
+def _findings(text: str) -> list[dict[str, Any]]:
+    try:
+        findings = json.loads(text)
+    except (ValueError, TypeError):
+        return []  # a damaged record: its source was checked, and will be again when it changes
+    return findings if isinstance(findings, list) else []
+
+
 def pack(payload: dict[str, Any] | None) -> bytes | None:
     return None if payload is None else zlib.compress(json.dumps(payload, separators=(",", ":")).encode(), 3)
 
 
 def unpack(blob: bytes | None) -> dict[str, Any] | None:
-    return None if blob is None else json.loads(zlib.decompress(blob))
+    """The records :func:`pack` stored; raises :class:`DamagedRecord` when they cannot be read back."""
+    if blob is None:
+        return None
+    try:
+        payload = json.loads(zlib.decompress(blob))
+    except (zlib.error, ValueError, TypeError) as exc:  # ValueError covers bad JSON and bad UTF-8
+        raise DamagedRecord(str(exc)) from None
+    if not isinstance(payload, dict):
+        raise DamagedRecord(f"stored records are a {type(payload).__name__}, not an object")
+    return payload
 
 
 class StateStore:
@@ -90,13 +163,30 @@ class StateStore:
 
     def __init__(self, path: Path):
         self.path = path
+        check_state_file(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
+        except (OSError, sqlite3.Error) as exc:
+            raise StateError(f"cannot open the state store {path} ({exc}); nothing was written") from None
+        try:
             self.db.execute("PRAGMA journal_mode=DELETE")
             self.db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise StateError(f"cannot open the state store {path} ({exc})") from None
+            self._key_history_by_id()
+        except sqlite3.Error as exc:
+            self.db.close()
+            raise state_error(path, exc) from None
+
+    def _key_history_by_id(self) -> None:
+        """Stores made before history rows had their own id were keyed by the second: move them over."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(history)")}
+        if "id" in columns:
+            return
+        self.db.executescript(
+            "BEGIN IMMEDIATE; ALTER TABLE history RENAME TO history_by_second; "
+            "CREATE TABLE history (id INTEGER PRIMARY KEY AUTOINCREMENT, synced_at TEXT NOT NULL, figures TEXT NOT NULL); "
+            "INSERT INTO history (synced_at, figures) SELECT synced_at, figures FROM history_by_second ORDER BY synced_at; "
+            "DROP TABLE history_by_second; COMMIT;")
 
     def __enter__(self) -> StateStore:
         return self
@@ -105,8 +195,11 @@ class StateStore:
         self.close()
 
     def close(self) -> None:
-        if self.db.in_transaction:
-            self.db.execute("ROLLBACK")
+        try:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # a damaged or unwritable file: nothing was committed, which is what a rollback ensures
         self.db.close()
 
     def sources(self) -> dict[str, SourceState]:
@@ -115,13 +208,18 @@ class StateStore:
         query = ("SELECT key, kind, label, fingerprint, status, project_id, template, errors, warnings, findings, "
                  "first_seen, last_checked, last_good_sync, payload IS NOT NULL, good_project_id, good_template FROM sources")
         for row in self.db.execute(query):
-            result[row[0]] = SourceState(*row[:9], json.loads(row[9]), row[10], row[11], row[12], bool(row[13]), row[14], row[15])
+            result[row[0]] = SourceState(*row[:9], _findings(row[9]), row[10], row[11], row[12], bool(row[13]), row[14], row[15])
         return result
 
     def payload(self, key: str) -> dict[str, Any] | None:
-        """The last good records of one source."""
+        """The last good records of one source; raises :class:`DamagedRecord` when they cannot be read."""
         row = self.db.execute("SELECT payload FROM sources WHERE key = ?", (key,)).fetchone()
         return unpack(row[0]) if row else None
+
+    def drop_payload(self, key: str) -> None:
+        """Forget one source's stored records (they were damaged and could not be read again)."""
+        self.db.execute("UPDATE sources SET payload = NULL, good_project_id = NULL, good_template = NULL WHERE key = ?",
+                        (key,))
 
     def begin(self) -> None:
         self.db.execute("BEGIN IMMEDIATE")
@@ -154,11 +252,11 @@ class StateStore:
         self.db.execute("DELETE FROM sources WHERE key = ?", (key,))
 
     def history(self) -> list[tuple[str, dict[str, Any]]]:
-        rows = self.db.execute("SELECT synced_at, figures FROM history ORDER BY synced_at")
+        rows = self.db.execute("SELECT synced_at, figures FROM history ORDER BY id")
         return [(synced_at, json.loads(figures)) for synced_at, figures in rows]
 
     def add_history(self, synced_at: str, figures: dict[str, Any]) -> None:
-        self.db.execute("INSERT OR REPLACE INTO history VALUES (?, ?)", (synced_at, json.dumps(figures)))
+        self.db.execute("INSERT INTO history (synced_at, figures) VALUES (?, ?)", (synced_at, json.dumps(figures)))
 
     def meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -178,3 +276,46 @@ class StateStore:
         self.db.execute("DELETE FROM comments")
         self.db.executemany("INSERT INTO comments VALUES (?, ?, ?)",
                             [(pid, header, value) for pid, row in comments.items() for header, value in row.items()])
+
+
+def state_error(path: Path, exc: sqlite3.Error, *, config: Path | None = None) -> StateError:
+    """The one-line error for an SQLite failure: a damaged file, or one that cannot be written."""
+    message = str(exc)
+    if isinstance(exc, sqlite3.DatabaseError) and any(
+            sign in message for sign in ("malformed", "not a database", "encrypted")):
+        return StateDamaged(path, message, config=config)
+    return StateError(f"cannot write the state store {path} ({message}); nothing was written")
+
+
+def _foreign_database(path: Path) -> bool:
+    """Whether ``path`` is a readable SQLite database without our tables (another program's)."""
+    try:
+        database = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        tables = {row[0] for row in database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error:
+        return False  # damaged: what --rebuild-state is for
+    finally:
+        database.close()
+    return bool(tables - {"sqlite_sequence"}) and "sources" not in tables
+
+
+def set_state_aside(path: Path) -> Path | None:
+    """For ``pmo sync --rebuild-state``: move the state file, and any journal SQLite left beside it, to
+    ``<name>.before-rebuild-<time>`` so that a new store starts empty. Nothing is deleted; a file that
+    is clearly not ours (a workbook, another program's database) is refused, not moved."""
+    parts = [path.with_name(path.name + suffix) for suffix in ("", "-journal", "-wal", "-shm")]
+    if not any(part.exists() for part in parts):
+        return None
+    with contextlib.suppress(StateDamaged):  # damaged is what a rebuild is for; someone else's file is not
+        check_state_file(path)
+    aside = path.with_name(f"{path.name}.before-rebuild-{dt.datetime.now():%Y%m%d-%H%M%S}")
+    try:
+        for part in parts:  # a hot journal left beside a new, empty store would be played back into it
+            if part.exists():
+                os.replace(part, aside.with_name(aside.name + part.name.removeprefix(path.name)))
+    except OSError as exc:
+        raise StateError(f"cannot set the state store {path} aside ({exc.strerror}); nothing was written") from None
+    return aside

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from pmo_sheets.config import PortfolioConfig
+from pmo_sheets.lock import DEFAULT_WAIT, Holder
 from pmo_sheets.sync import SyncResult, run_sync
 
 
 def sync_with_progress(config: PortfolioConfig, *, full: bool = False, prune_missing: bool = False,
-                       show: bool = True) -> SyncResult:
+                       rebuild_state: bool = False, wait: float = DEFAULT_WAIT,
+                       on_wait: Callable[[Holder | None, float], None] | None = None, show: bool = True) -> SyncResult:
     """Run a sync with a rich progress bar on a terminal (and none when piped or in tests)."""
+    options: dict[str, Any] = {"full": full, "prune_missing": prune_missing, "rebuild_state": rebuild_state,
+                               "wait": wait, "on_wait": on_wait}
     if not (show and sys.stderr.isatty()):
-        return run_sync(config, full=full, prune_missing=prune_missing)
+        return run_sync(config, **options)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("[bold]reading sources"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -22,7 +28,7 @@ def sync_with_progress(config: PortfolioConfig, *, full: bool = False, prune_mis
         def progress(_: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return run_sync(config, full=full, prune_missing=prune_missing, progress=progress)
+        return run_sync(config, **options, progress=progress)
 
 
 def _money(value: float) -> str:
@@ -35,6 +41,10 @@ def text_summary(result: SyncResult) -> str:
     lines = []
     if result.error:
         lines.append(f"pmo sync: {result.error}")
+    elif result.written and result.master_in_use is not None:
+        lines.append(f"{config.name}: {config.master} is {result.master_in_use.describe()}, so it was left as it is; "
+                     f"the new master was written beside it to {result.written_to} in {result.seconds:.1f} s "
+                     "(the first sync after it is closed replaces it, with the comments saved in it)")
     elif result.written:
         lines.append(f"{config.name}: master written to {config.master} in {result.seconds:.1f} s")
     else:
@@ -47,6 +57,13 @@ def text_summary(result: SyncResult) -> str:
         lines.append(f"projects: {figures['projects']}; budget {_money(figures['budget'])} {ccy}, actuals "
                      f"{_money(figures['actual'])} {ccy}, EAC {_money(figures['eac'])} {ccy}, variance "
                      f"{_money(figures['variance'])} {ccy}; open risks {figures['open_risks']} ({figures['high_risks']} high)")
+    if result.state_set_aside:
+        lines.append(f"state store rebuilt: every source read again, comments taken from the master; "
+                     f"the previous state file is {result.state_set_aside}")
+    if result.removed_leftovers:
+        lines.append(f"removed temporary files left by an interrupted sync: {', '.join(result.removed_leftovers)}")
+    if result.reread_damaged:
+        lines.append(f"stored records were damaged and read again from the source: {', '.join(result.reread_damaged)}")
     if result.pruned:
         lines.append(f"removed (gone, --prune-missing): {', '.join(result.pruned)}")
     if result.not_pruned:

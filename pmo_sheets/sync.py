@@ -5,6 +5,11 @@ its last good data (marked stale, with its findings); a source that was never va
 contributes nothing; a source that vanished is reported missing and keeps its last good data until
 it is removed from the configuration. The state store's changes are committed only after the new
 master is in place, so an interrupted sync leaves both as they were.
+
+Unattended (cron, the service, a shared drive), a sync also holds the portfolio's lock
+(:mod:`pmo_sheets.lock`) from start to end, removes the temporary files a killed sync left, writes
+only to a master path that is ours (:mod:`pmo_sheets.masterfile`), writes the new master beside the
+master when someone has it open, and reads again a source whose stored records are damaged.
 """
 
 from __future__ import annotations
@@ -12,9 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import hashlib
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,7 @@ from pmo_sheets.consolidate import Contribution, Portfolio, consolidate, payload
 from pmo_sheets.discovery import DiscoveredSource, discover_excel
 from pmo_sheets.findings import ERROR
 from pmo_sheets.grid import Grid, SheetGrid, SourceError
+from pmo_sheets.lock import DEFAULT_WAIT, Holder, SyncLock
 from pmo_sheets.master import (
     ARCHIVE_SHEET,
     FINANCE_COMMENT,
@@ -33,13 +39,34 @@ from pmo_sheets.master import (
     SourceStatus,
     write_master,
 )
+from pmo_sheets.masterfile import (
+    InUse,
+    UnsafePath,
+    check_master_path,
+    check_not_a_source,
+    in_use,
+    is_pmo_master,
+    refuse_foreign_file,
+    remove_leftovers,
+    side_copy,
+)
 from pmo_sheets.readers.excel import check_workbook_file, read_excel
 from pmo_sheets.rollups import key_figures, overflowing_projects, project_rollup
 from pmo_sheets.settings import DEFAULT_SETTINGS, ValidationSettings
 from pmo_sheets.sources import UsageError
-from pmo_sheets.state import SourceState, StateStore
+from pmo_sheets.state import (
+    DamagedRecord,
+    SourceState,
+    StateDamaged,
+    StateStore,
+    check_state_file,
+    set_state_aside,
+    state_error,
+)
 from pmo_sheets.validate import WorkbookReport, failed_report, validate_grid
+from pmo_sheets.workers import worker_pool
 
+_MASTER_PENDING = "master_pending"  # meta: the state committed a sync whose master is not yet in place
 PARALLEL_FROM = 8  # below this many workbooks, starting processes costs more than it saves
 FIRST_FINDINGS = 3
 
@@ -94,6 +121,11 @@ class SyncResult:
     error: str | None = None
     pruned: list[str] = field(default_factory=list)  # labels of vanished sources dropped by prune_missing
     not_pruned: list[str] = field(default_factory=list)  # missing, but their folder is gone too: kept
+    written_to: Path | None = None  # the master, or its side copy when the master is open (master_in_use)
+    master_in_use: InUse | None = None
+    reread_damaged: list[str] = field(default_factory=list)  # labels whose stored records were damaged: read again
+    removed_leftovers: list[str] = field(default_factory=list)  # temporary files of a killed sync, removed
+    state_set_aside: Path | None = None  # --rebuild-state: where the previous state file went
 
     def count(self, what: str) -> int:
         if what == "read":
@@ -108,7 +140,10 @@ class SyncResult:
 
     @property
     def exit_code(self) -> int:
+        """0 all good; 1 written, but a source needs attention or the master was open; 2 nothing written."""
         if self.error is not None:
+            return 1 if self.written else 2
+        if self.written and self.master_in_use is not None:
             return 1
         return 1 if any(o.problem for o in self.outcomes) else 0
 
@@ -126,6 +161,11 @@ class SyncResult:
             "conflicts": self.conflicts,
             "pruned": self.pruned,
             "not_pruned": self.not_pruned,
+            "written_to": str(self.written_to) if self.written_to else None,
+            "master_in_use": self.master_in_use.to_dict() if self.master_in_use else None,
+            "reread_damaged": self.reread_damaged,
+            "removed_leftovers": self.removed_leftovers,
+            "state_set_aside": str(self.state_set_aside) if self.state_set_aside else None,
             "sources": [
                 {"source": o.source.label, "kind": o.source.kind, "status": o.state.status, "read": o.read,
                  "project_id": o.state.project_id, "errors": o.state.errors, "warnings": o.state.warnings,
@@ -145,9 +185,10 @@ def discover(config: PortfolioConfig) -> tuple[list[DiscoveredSource], list[tupl
     found: list[DiscoveredSource] = []
     failures: list[tuple[str, str, SourceError]] = []
     google_specs = [spec for spec in config.sources if spec.kind != "excel"]
+    ours = (config.master, side_copy(config.master))  # never read the master as one of its own sources
     for spec in config.sources:
         if spec.kind == "excel":
-            found.extend(discover_excel(spec.target, config.base))
+            found.extend(discover_excel(spec.target, config.base, exclude=ours))
     google = None
     if google_specs:
         from pmo_sheets.readers.gsheets import GoogleSheets
@@ -165,7 +206,7 @@ def _check_all(config: PortfolioConfig, sources: list[DiscoveredSource],
     """Read and validate each source, yielding results as they come (workbooks in parallel processes)."""
     excel = [s for s in sources if s.kind == "excel"]
     if len(excel) >= PARALLEL_FROM and config.workers > 1:
-        with ProcessPoolExecutor(max_workers=config.workers) as pool:
+        with worker_pool(config.workers) as pool:  # workers that exit when this process is killed
             paths = [s.locator for s in excel]
             yield from zip(excel, pool.map(check_excel, paths, [config.settings] * len(paths), chunksize=4), strict=True)
     else:
@@ -305,94 +346,260 @@ def _config_digest(config: PortfolioConfig) -> str:
     return hashlib.sha256(config.path.read_bytes()).hexdigest() if config.path.exists() else ""
 
 
-def run_sync(config: PortfolioConfig, *, full: bool = False, prune_missing: bool = False,
+def run_sync(config: PortfolioConfig, *, full: bool = False, prune_missing: bool = False, rebuild_state: bool = False,
+             wait: float = DEFAULT_WAIT, on_wait: Callable[[Holder | None, float], None] | None = None,
              progress: Callable[[str, int, int], None] | None = None, write: Callable[..., None] = write_master) -> SyncResult:
     """Consolidate every source of ``config`` into its master workbook; the library twin of ``pmo sync``.
 
     A source whose file or spreadsheet is gone keeps its last good data (status "missing") unless
     ``prune_missing`` is set: then it leaves the portfolio, as if portfolio.toml no longer named it.
+
+    Only one sync of a portfolio runs at a time: this one waits up to ``wait`` seconds for another
+    to finish (``on_wait`` is told once that it waits), then raises :class:`pmo_sheets.lock.SyncBusy`.
+    ``rebuild_state`` sets the state file aside and starts a new one: every source is read again and
+    finance's comments come from the master. Raises a :class:`pmo_sheets.sources.UsageError` (exit
+    code 2, nothing written) for a configuration, path or state store it must not or cannot use.
     """
-    started = time.perf_counter()
+    check_master_path(config.master, config_path=config.path, state_path=config.state)
+    try:  # before the lock, so that a wrong state path does not even get a lock file beside it
+        check_state_file(config.state)
+    except StateDamaged as damaged:
+        if not rebuild_state:
+            raise StateDamaged(damaged.path, damaged.reason, config=config.path) from None
+    with SyncLock(config.state, wait=wait, on_wait=on_wait):
+        removed = remove_leftovers(config.master)  # we hold the lock: no sync is writing these right now
+        set_aside = set_state_aside(config.state) if rebuild_state else None
+        try:
+            result = _sync_locked(config, full=full or rebuild_state, prune_missing=prune_missing, progress=progress,
+                                  write=write)
+        except StateDamaged as damaged:
+            raise StateDamaged(damaged.path, damaged.reason, config=config.path) from None
+        result.removed_leftovers = [path.name for path in removed]
+        result.state_set_aside = set_aside
+        return result
+
+
+def _sync_locked(config: PortfolioConfig, *, full: bool, prune_missing: bool,
+                 progress: Callable[[str, int, int], None] | None, write: Callable[..., None]) -> SyncResult:
+    """The sync itself, once the lock is held; SQLite failures become one-line errors."""
     result = SyncResult(config)
-    now = _now()
     # Before any source is read: a master that cannot be read stops the sync with nothing written.
     carried = read_master_comments(config.master)
-    sources, failures, google = discover(config)
-    with StateStore(config.state) as store:
-        known = store.sources()
-        to_read = [s for s in sources if full or s.key not in known or s.fingerprint is None
-                   or known[s.key].fingerprint != s.fingerprint]
-        # One transaction for the whole sync, committed only once the new master is in place.
-        store.begin()
-        try:
-            outcomes = _record_sources(store, config, sources, failures, google, known, to_read, now, progress)
-            if prune_missing:
-                missing = [o for o in outcomes if o.problem == "missing"]
-                drive_listed = google is None or google.every_folder_listed
-                gone = {o.state.key for o in missing if _surely_gone(o.state.key, drive_listed=drive_listed)}
-                result.pruned = sorted(o.state.label for o in missing if o.state.key in gone)
-                result.not_pruned = sorted(o.state.label for o in missing if o.state.key not in gone)
-                outcomes = [o for o in outcomes if o.state.key not in gone]
-            result.outcomes = outcomes
-            forgotten = [key for key in known if key not in {o.state.key for o in outcomes}]
-            for key in forgotten:
-                store.forget_source(key)  # taken out of portfolio.toml: it leaves the portfolio
-            newly_missing = any(o.problem == "missing" and not known[o.state.key].status.startswith("missing")
-                                for o in outcomes)
-            # A source read again only because it failed last time, and failing the same way, changes nothing.
-            news = [o for o in outcomes if o.read and _shows_something_new(o, known.get(o.state.key))]
-            nothing_changed = (not news and not failures and not newly_missing and not forgotten
-                               and config.master.exists() and store.meta("config_digest") == _config_digest(config))
-            if nothing_changed:
-                history = store.history()
-                result.figures = dict(history[-1][1]) if history else {}
-                store.add_history(now, result.figures)
-                # The master is not rewritten, but what finance typed into it is saved all the same.
-                store.save_comments(carried.carried(store.comments()))
-                store.commit()
-                result.seconds = time.perf_counter() - started
-                return result
+    beside = _side_copy_comments(config.master)
+    try:
+        with StateStore(config.state) as store:
+            return _sync_with_store(config, store, result, carried, beside, full=full, prune_missing=prune_missing,
+                                    progress=progress, write=write)
+    except sqlite3.Error as exc:
+        if not result.written:
+            raise state_error(config.state, exc, config=config.path) from None
+        # The new master is in place but the state store did not take this sync: the next sync sees the
+        # old fingerprints and reads the changed sources again, so nothing is lost but time.
+        result.error = (f"the master was written, but the state store {config.state} could not be updated ({exc}); "
+                        "the next sync reads the changed sources again")
+        return result
 
-            contributions = [
-                Contribution(o.state.key, o.state.label, "ok" if o.problem is None else "stale", o.state.first_seen,
-                             o.state.last_good_sync, o.state.good_project_id, o.state.good_template)
-                for o in outcomes if o.state.has_payload
-            ]
-            portfolio = consolidate(contributions, store.payload, fiscal_year_start_month=config.fiscal_year_start_month,
-                                    pinned=config.owners)
-            _mark_conflicts(result, portfolio)
-            _check_fx(config, portfolio)
-            rollup = project_rollup(portfolio, config.fx)
-            overflowing = overflowing_projects(rollup)
-            if overflowing:
-                raise ConfigError(f"the figures of {', '.join(overflowing[:5])} add up to more than a spreadsheet can hold "
-                                  "(an amount or an FX rate far beyond any real one); correct it; nothing was written")
-            result.figures = key_figures(rollup)
-            result.figures.update(sources_ok=sum(1 for o in outcomes if o.problem is None),
-                                  sources_stale=sum(1 for o in outcomes if o.problem and o.state.has_payload),
-                                  sources_failed=sum(1 for o in outcomes if o.problem and not o.state.has_payload))
-            for outcome in outcomes:
-                if outcome.problem == "conflict":
-                    store.save_source(outcome.state)
+
+def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncResult, carried: MasterComments,
+                     carried_beside: MasterComments | None, *, full: bool, prune_missing: bool,
+                     progress: Callable[[str, int, int], None] | None, write: Callable[..., None]) -> SyncResult:
+    started = time.perf_counter()
+    now = _now()
+    sources, failures, google = discover(config)
+    check_not_a_source(config.master, [Path(s.locator) for s in sources if s.kind == "excel"])
+    known = store.sources()
+    to_read = [s for s in sources if full or s.key not in known or s.fingerprint is None
+               or known[s.key].fingerprint != s.fingerprint]
+    # One transaction for the whole sync, committed once the new master is complete, before it replaces the old.
+    store.begin()
+    try:
+        outcomes = _record_sources(store, config, sources, failures, google, known, to_read, now, progress)
+        if prune_missing:
+            missing = [o for o in outcomes if o.problem == "missing"]
+            drive_listed = google is None or google.every_folder_listed
+            gone = {o.state.key for o in missing if _surely_gone(o.state.key, drive_listed=drive_listed)}
+            result.pruned = sorted(o.state.label for o in missing if o.state.key in gone)
+            result.not_pruned = sorted(o.state.label for o in missing if o.state.key not in gone)
+            outcomes = [o for o in outcomes if o.state.key not in gone]
+        result.outcomes = outcomes
+        forgotten = [key for key in known if key not in {o.state.key for o in outcomes}]
+        for key in forgotten:
+            store.forget_source(key)  # taken out of portfolio.toml: it leaves the portfolio
+        newly_missing = any(o.problem == "missing" and not known[o.state.key].status.startswith("missing")
+                            for o in outcomes)
+        # A source read again only because it failed last time, and failing the same way, changes nothing.
+        news = [o for o in outcomes if o.read and _shows_something_new(o, known.get(o.state.key))]
+        beside = side_copy(config.master)  # written while the master was open: the master is behind it
+        nothing_changed = (not news and not failures and not newly_missing and not forgotten
+                           and config.master.exists() and carried_beside is None and not store.meta(_MASTER_PENDING)
+                           and store.meta("config_digest") == _config_digest(config))
+        if nothing_changed:
+            history = store.history()
+            result.figures = dict(history[-1][1]) if history else {}
             store.add_history(now, result.figures)
-            store.set_meta("config_digest", _config_digest(config))
-            comments, content = _master_content(config, store, portfolio, outcomes, now, carried)
-            try:
-                write(config.master, content)
-            except OSError as exc:
-                store.rollback()
-                result.error = (f"cannot write the master {config.master} ({exc.strerror or exc}); "
-                                "the previous master is unchanged")
-                result.seconds = time.perf_counter() - started
-                return result
-            store.save_comments(comments)
-            result.written = True
+            # The master is not rewritten, but what finance typed into it is saved all the same.
+            store.save_comments(carried.carried(store.comments()))
             store.commit()
-        except BaseException:
+            result.seconds = time.perf_counter() - started
+            return result
+
+        portfolio = _consolidate_reading_damaged_again(store, config, result, google, now)
+        outcomes = result.outcomes
+        _mark_conflicts(result, portfolio)
+        _check_fx(config, portfolio)
+        rollup = project_rollup(portfolio, config.fx)
+        overflowing = overflowing_projects(rollup)
+        if overflowing:
+            raise ConfigError(f"the figures of {', '.join(overflowing[:5])} add up to more than a spreadsheet can hold "
+                              "(an amount or an FX rate far beyond any real one); correct it; nothing was written")
+        result.figures = key_figures(rollup)
+        result.figures.update(sources_ok=sum(1 for o in outcomes if o.problem is None),
+                              sources_stale=sum(1 for o in outcomes if o.problem and o.state.has_payload),
+                              sources_failed=sum(1 for o in outcomes if o.problem and not o.state.has_payload))
+        for outcome in outcomes:
+            if outcome.problem == "conflict":
+                store.save_source(outcome.state)
+        store.add_history(now, result.figures)
+        store.set_meta("config_digest", _config_digest(config))
+        comments, content = _master_content(config, store, portfolio, outcomes, now, carried, carried_beside)
+        target = _write_target(config.master, result)
+        committed = False
+
+        def commit_state() -> None:
+            """Runs once the new master is complete and before it replaces the old one: a state store that
+            cannot take this sync (a full or read-only folder) then leaves the previous master in place."""
+            nonlocal committed
+            store.save_comments(comments)
+            store.set_meta(_MASTER_PENDING, str(target))  # cleared once the master is in place
+            store.commit()
+            committed = True
+
+        try:
+            write(target, content, before_replace=commit_state)
+        except OSError as exc:
             store.rollback()
-            raise
+            result.error = (f"cannot write the master {target} ({exc.strerror or exc}); "
+                            "the previous master is unchanged; nothing was written")
+            if committed:  # the state took this sync; _MASTER_PENDING makes the next sync write the master
+                result.error += " (the next sync writes it)"
+            result.seconds = time.perf_counter() - started
+            return result
+        result.written, result.written_to = True, target
+        store.set_meta(_MASTER_PENDING, "")
+        if target == config.master:
+            _remove_superseded(beside)
+    except BaseException:
+        store.rollback()
+        raise
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _write_target(master: Path, result: SyncResult) -> Path:
+    """The master, or its side copy while someone has the master open (noted in ``result``)."""
+    result.master_in_use = in_use(master)
+    if result.master_in_use is None:
+        return master
+    beside = side_copy(master)
+    refuse_foreign_file(beside)
+    if in_use(beside) is not None:
+        raise UnsafePath(f"master {master} is {result.master_in_use.describe()}, and so is {beside.name}; "
+                         "close one of them and sync again; nothing was written")
+    return beside
+
+
+def _remove_superseded(beside: Path) -> None:
+    """The master is current again: the side copy written while it was open has served its purpose."""
+    if beside.exists() and is_pmo_master(beside) and in_use(beside) is None:
+        beside.unlink(missing_ok=True)
+
+
+def _consolidate_reading_damaged_again(store: StateStore, config: PortfolioConfig, result: SyncResult, google: Any,
+                                       now: str) -> Portfolio:
+    """Consolidate the stored records; a source whose records are damaged is read again and only it waits.
+
+    A damaged record is found only when it is loaded, so consolidation runs once more after such
+    sources are read again (or, when they cannot be read, have their records dropped).
+    """
+    damaged: list[str] = []
+
+    def load(key: str) -> dict[str, Any] | None:
+        try:
+            return store.payload(key)
+        except DamagedRecord:
+            damaged.append(key)
+            return None
+
+    for _ in range(3):  # each pass meets every damaged record it loads; the next sees them read again or dropped
+        damaged.clear()
+        contributions = [
+            Contribution(o.state.key, o.state.label, "ok" if o.problem is None else "stale", o.state.first_seen,
+                         o.state.last_good_sync, o.state.good_project_id, o.state.good_template)
+            for o in result.outcomes if o.state.has_payload
+        ]
+        portfolio = consolidate(contributions, load, fiscal_year_start_month=config.fiscal_year_start_month,
+                                pinned=config.owners)
+        if not damaged:
+            return portfolio
+        result.outcomes = _read_damaged_again(store, config, result.outcomes, set(damaged), google, now)
+        result.reread_damaged.extend(o.state.label for o in result.outcomes if o.state.key in set(damaged))
+    raise StateDamaged(store.path, "stored records stay damaged after being written again")
+
+
+def _read_damaged_again(store: StateStore, config: PortfolioConfig, outcomes: list[SourceOutcome], damaged: set[str],
+                        google: Any, now: str) -> list[SourceOutcome]:
+    """Drop the damaged records, then read their sources again where they can be read."""
+    for key in damaged:
+        store.drop_payload(key)
+    replaced: dict[str, SourceOutcome] = {}
+    readable = []
+    for outcome in outcomes:
+        if outcome.state.key not in damaged:
+            continue
+        without = replace(outcome.state, has_payload=False, last_good_sync=None, good_project_id=None,
+                          good_template=None)
+        if not _can_read_again(outcome):
+            problem = outcome.problem or "unreadable"
+            state = replace(without, status=_status(problem, False))
+            store.save_source(state)
+            replaced[state.key] = SourceOutcome(outcome.source, state, outcome.read, problem)
+        else:
+            readable.append((outcome.source, without))
+    previous = {source.key: state for source, state in readable}
+    for source, check in _check_all(config, [source for source, _ in readable], google):
+        state, problem = _state_after_check(source, check, previous[source.key], now)
+        store.save_source(state, check.payload)
+        replaced[source.key] = SourceOutcome(source, state, True, problem)
+    return [replaced.get(o.state.key, o) for o in outcomes]
+
+
+def _can_read_again(outcome: SourceOutcome) -> bool:
+    """Whether a source can be read again now: a file that is not missing, or a listed Google spreadsheet."""
+    if outcome.problem == "missing":
+        return False
+    return outcome.source.kind == "excel" or (outcome.source.kind == "google_sheet" and outcome.source.fingerprint is not None)
+
+
+def _state_after_check(source: DiscoveredSource, check: Checked, previous: SourceState | None,
+                       now: str) -> tuple[SourceState, str | None]:
+    """A source's state after reading it, and its problem (None, invalid or unreadable)."""
+    problem = None if check.payload is not None else ("invalid" if check.readable else "unreadable")
+    valid = check.payload is not None
+    has_payload = valid or bool(previous and previous.has_payload)
+    state = SourceState(
+        key=source.key, kind=source.kind, label=source.label,
+        # A source that could not be read (network, permission, a disabled API, a damaged file) keeps
+        # no fingerprint, so that it is read again next time even if it did not change.
+        fingerprint=source.fingerprint if check.readable else None,
+        status=_status(problem, has_payload),
+        project_id=check.project_id or (previous.project_id if previous else None),
+        template=check.template, errors=check.errors, warnings=check.warnings, findings=check.findings,
+        first_seen=previous.first_seen if previous else _now(True), last_checked=now,
+        last_good_sync=now if valid else (previous.last_good_sync if previous else None),
+        has_payload=has_payload,
+        good_project_id=check.project_id if valid else (previous.good_project_id if previous else None),
+        good_template=check.template if valid else (previous.good_template if previous else None))
+    return state, problem
 
 
 def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[DiscoveredSource],
@@ -404,22 +611,7 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
     if progress:
         progress("read", 0, len(to_read))
     for done, (source, check) in enumerate(_check_all(config, to_read, google), start=1):
-        previous = known.get(source.key)
-        problem = None if check.payload is not None else ("invalid" if check.readable else "unreadable")
-        has_payload = check.payload is not None or bool(previous and previous.has_payload)
-        good = check.payload is not None
-        state = SourceState(
-            key=source.key, kind=source.kind, label=source.label,
-            # A source that could not be read (network, permission, a disabled API, a damaged file) keeps
-            # no fingerprint, so that it is read again next time even if it did not change.
-            fingerprint=source.fingerprint if check.readable else None,
-            status=_status(problem, has_payload),
-            project_id=check.project_id or (previous.project_id if previous else None), template=check.template,
-            errors=check.errors, warnings=check.warnings, findings=check.findings,
-            first_seen=previous.first_seen if previous else _now(True), last_checked=now,
-            last_good_sync=now if good else (previous.last_good_sync if previous else None), has_payload=has_payload,
-            good_project_id=check.project_id if good else (previous.good_project_id if previous else None),
-            good_template=check.template if good else (previous.good_template if previous else None))
+        state, problem = _state_after_check(source, check, known.get(source.key), now)
         store.save_source(state, check.payload)
         outcomes.append(SourceOutcome(source, state, True, problem))
         if progress:
@@ -484,11 +676,49 @@ def _shows_something_new(outcome: SourceOutcome, previous: SourceState | None) -
             != (previous.label, previous.status, previous.project_id, previous.template, previous.findings))
 
 
+def _side_copy_comments(master: Path) -> MasterComments | None:
+    """Finance's columns in the side copy written while the master was open (None when there is none)."""
+    beside = side_copy(master)
+    if not (beside.exists() and is_pmo_master(beside)):
+        return None
+    return read_master_comments(beside)
+
+
+def _with_side_copy(master: MasterComments, beside: MasterComments, baseline: dict[str, dict[str, str]]) -> MasterComments:
+    """Finance's columns from the master and from its side copy, merged cell by cell against ``baseline``
+    (the comments of the last sync, which both files started from): a cell changed in one file is taken
+    from it, a cell changed in both from the file saved last, and a cleared cell stays cleared."""
+    beside_newer = (beside.stamp or (0, 0))[0] > (master.stamp or (0, 0))[0]
+    older, newer = (master, beside) if beside_newer else (beside, master)
+    comments: dict[str, dict[str, str]] = {}
+    for project_id in older.shown | newer.shown:
+        base = baseline.get(project_id, {})
+        headers = {*base, *older.comments.get(project_id, {}), *newer.comments.get(project_id, {})}
+        values = {}
+        for header in headers:
+            value = base.get(header)
+            for found in (older, newer):  # the newer file's change, if any, is applied last
+                if project_id in found.shown and found.comments.get(project_id, {}).get(header) != base.get(header):
+                    value = found.comments.get(project_id, {}).get(header)
+            if value:
+                values[header] = value
+        if values:
+            comments[project_id] = values
+    return MasterComments(headers=list(dict.fromkeys([*master.headers, *beside.headers])), comments=comments,
+                          shown=master.shown | beside.shown,
+                          archive=[*master.archive, *(entry for entry in beside.archive if entry not in master.archive)],
+                          stamp=master.stamp)  # changed_since() watches the master, which finance saves
+
+
 def _master_content(config: PortfolioConfig, store: StateStore, portfolio: Portfolio, outcomes: list[SourceOutcome],
-                    now: str, carried: MasterComments) -> tuple[dict[str, dict[str, str]], MasterContent]:
-    """Everything the master shows, with finance's comments carried over from the current master."""
+                    now: str, carried: MasterComments,
+                    beside: MasterComments | None = None) -> tuple[dict[str, dict[str, str]], MasterContent]:
+    """Everything the master shows, with finance's comments carried over from the current master (and
+    from the side copy written while it was open, if there is one)."""
     if carried.changed_since(config.master):  # saved by finance while the sources were being read
         carried = read_master_comments(config.master)
+    if beside is not None:
+        carried = _with_side_copy(carried, beside, store.comments())
     merged = carried.carried(store.comments())
     archive = list(carried.archive)
     current = set(portfolio.projects["project_id"])

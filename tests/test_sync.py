@@ -247,30 +247,28 @@ def test_interrupted_sync_leaves_master_and_state_intact(tmp_path: Path, monkeyp
     assert run_sync(config).counts["read"] == 1  # the interrupted change is picked up next time
 
 
-def test_unwritable_master_keeps_the_old_one_and_exits_1(tmp_path: Path) -> None:
+def test_master_whose_folder_is_a_file_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
     config, _ = make_portfolio(tmp_path, count=2)
     blocker = tmp_path / "reports"
     blocker.write_text("a file where the master's folder should be")
-    config.master = blocker / "master.xlsx"
-    result = run_sync(config)
-    assert result.exit_code == 1 and not result.written
-    assert "cannot write the master" in (result.error or "")
+    (tmp_path / "portfolio.toml").write_text(config_text().replace('master = "out/master.xlsx"',
+                                                                    'master = "reports/master.xlsx"'))
+    result = runner.invoke(app, ["sync", "--config", str(config.path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"pmo: master {blocker / 'master.xlsx'}: {blocker} is a file, not a folder; "
+                                     "nothing was written")
     assert blocker.read_text() == "a file where the master's folder should be"
+    assert not config.state.exists()
 
 
-def test_master_locked_by_excel_reports_and_keeps_previous(tmp_path: Path) -> None:
+def test_master_path_that_is_a_folder_is_refused_and_the_folder_kept(tmp_path: Path) -> None:
     config, _samples = make_portfolio(tmp_path, count=2)
-    run_sync(config)
-    previous = config.master.read_bytes()
-    config.master.unlink()
-    config.master.mkdir()  # a name that cannot be replaced by a file, as a locked file cannot on Windows
+    config.master.mkdir(parents=True)  # say, a folder someone named master.xlsx
     (config.master / "keep").write_text("x")
-    changed = sample_project(1, currency="EUR", tasks=3, budget_lines=1, months=1, risks=1)
-    write_workbook(changed, tmp_path / "projects" / "PRJ-0001.xlsx")
-    result = run_sync(config)
-    assert result.exit_code == 1 and "previous master is unchanged" in (result.error or "")
+    result = runner.invoke(app, ["sync", "--config", str(config.path)])
+    assert result.exit_code == 2
+    assert "that is a folder, not a workbook; nothing was written" in result.stderr
     assert (config.master / "keep").read_text() == "x"
-    assert previous  # the first master had been written
 
 
 def test_sync_cli_exit_codes_and_json(tmp_path: Path) -> None:
