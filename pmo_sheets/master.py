@@ -317,7 +317,7 @@ class MasterWriter:
         self.pending: list[tuple[str, list[tuple[list[Any], str]], int]] = []
         self.refs: dict[str, DataSheetRefs] = {}
         self.frames: dict[str, pd.DataFrame] = {}  # each data table as its sheets show it
-        self.part_figures: dict[tuple[str, ...], Any] = {}  # per-part subtotals, computed on demand
+        self.part_figures: dict[tuple[str, ...], Any] = {}  # per-part subtotals, computed on demand, as dicts
         self.fx_currencies = sorted(content.fx)
 
     # ----------------------------------------------------------------- helpers
@@ -328,14 +328,15 @@ class MasterWriter:
         """Write a value; text exactly as given (cut only past what a cell holds).
 
         XlsxWriter writes a string that starts with ``<r>`` and ends with ``</r>`` as raw rich-text XML
-        (a broken cell); written as two plain runs, such a text shows as typed.
+        (a broken cell); written as plain runs ("<", "r", ">...</r>": it wants three), it shows as typed.
         """
-        if not isinstance(value, str):
+        if not isinstance(value, str) or value == "":  # "" is a blank cell, as XlsxWriter's write() makes it
             sheet.write(row, col, value, cell_format)
             return
         text = fit_cell_text(value)
         if text.startswith("<r>") and text.endswith("</r>"):
-            sheet.write_rich_string(row, col, text[:1], text[1:], cell_format)
+            runs = [text[:1], text[1:2], text[2:]]
+            sheet.write_rich_string(row, col, *runs, *([cell_format] if cell_format is not None else []))
         else:
             sheet.write_string(row, col, text, cell_format)
 
@@ -370,25 +371,32 @@ class MasterWriter:
         start = refs.starts[part]
         return self.frames[table].iloc[start:start + refs.parts[part][1]]
 
+    def _parts_of_rows(self, table: str) -> pd.Series:
+        """Each row's sheet part (0-based), aligned with the table's frame."""
+        refs, frame = self.refs[table], self.frames[table]
+        numbers = [part for part, (_, rows) in enumerate(refs.parts) for _ in range(rows)]
+        return pd.Series(numbers, index=frame.index, name="_part", dtype="int64")
+
     def _project_parts(self, table: str, project_id: str, name: str) -> Callable[[int], float]:
         """Part -> one project's figure ``name`` (of rollups.table_figures) from that part of ``table``."""
         def value(part: int) -> float:
-            key = ("project", table, str(part))
-            if key not in self.part_figures:
-                self.part_figures[key] = table_figures(table, self._part_frame(table, part))
-            figures = self.part_figures[key]
-            return _num(figures[name].get(project_id, 0.0)) if name in figures else 0.0
+            key = ("project", table)
+            if key not in self.part_figures:  # every part's figures at once: one groupby, not one a part
+                frame = self.frames[table].assign(_part=self._parts_of_rows(table))
+                self.part_figures[key] = table_figures(table, frame, ("_part", "project_id")).to_dict()
+            return _num(self.part_figures[key].get(name, {}).get((part, project_id), 0.0))
         return value
 
     def _finance_parts(self, by: str, group: int, name: str) -> Callable[[int], float]:
         """Part -> one Finance group's converted figure ``name`` from that part of Budget data."""
         def value(part: int) -> float:
-            key = ("finance", by, str(part))
+            key = ("finance", by)
             if key not in self.part_figures:
-                budget = self._part_frame("budget", part)
-                self.part_figures[key] = converted_by_key(budget, self.content.fx, budget[GROUPINGS[by]])
-            figures = self.part_figures[key]
-            return _num(figures[name].get(group, 0.0)) if name in figures else 0.0
+                budget = self.frames["budget"]
+                figures = converted_by_key(budget, self.content.fx, [self._parts_of_rows("budget"),
+                                                                     budget[GROUPINGS[by]]])
+                self.part_figures[key] = figures.to_dict()
+            return _num(self.part_figures[key].get(name, {}).get((part, group), 0.0))
         return value
 
     def _heat_parts(self, probability: int, impact: int) -> Callable[[int], float]:

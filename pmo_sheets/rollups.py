@@ -15,6 +15,7 @@ from many parts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -27,24 +28,26 @@ GROUPINGS = {"program": "program_key", "cost_center": "cost_center_key", "catego
              "fiscal_period": "fiscal_period_key"}
 
 
-def table_figures(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+def table_figures(table: str, frame: pd.DataFrame, by: Sequence[str] = ("project_id",)) -> pd.DataFrame:
     """Per project, what the Portfolio sheet's formulas take from one data table, before any conversion.
 
     tasks: ``progress_count`` (tasks with a % complete) and ``progress_sum``; budget: ``budget``,
     ``actual``, ``forecast``; risks: ``open_risks``, ``high_risks`` (open ones rated High) and
-    ``max_score`` (of the open ones).
+    ``max_score`` (of the open ones). ``by`` may add columns to group by before the project (the
+    master's sheet part of each row, for per-part subtotals).
     """
+    by = list(by)
     if table == "tasks":
-        done = frame.dropna(subset=["percent_complete"]).groupby("project_id")["percent_complete"]
+        done = frame.dropna(subset=["percent_complete"]).groupby(by)["percent_complete"]
         return pd.DataFrame({"progress_count": done.count(), "progress_sum": done.sum()})
     if table == "budget":
-        return frame.groupby("project_id")[list(MONEY)].sum()
+        return frame.groupby(by)[list(MONEY)].sum()
     if table == "risks":
         open_risks = frame[frame["status"] != "Closed"]
-        grouped = open_risks.groupby("project_id")
+        grouped = open_risks.groupby(by)
         return pd.DataFrame({
             "open_risks": grouped.size(),
-            "high_risks": open_risks[open_risks["rating"] == "High"].groupby("project_id").size(),
+            "high_risks": open_risks[open_risks["rating"] == "High"].groupby(by).size(),
             "max_score": grouped["score"].max(),
         }).fillna(0)
     raise ValueError(f"no per-project figures from the {table} table")
@@ -83,12 +86,13 @@ def group_keys(budget: pd.DataFrame, by: str) -> pd.Series:
     return budget.groupby(by, dropna=False, sort=True).ngroup().astype("int64") + 1
 
 
-def converted_by_key(budget: pd.DataFrame, fx: dict[str, float], keys: pd.Series) -> pd.DataFrame:
-    """Budget, actual and forecast in the reporting currency, summed by group key (``keys`` aligned with
-    ``budget``). A currency without a rate counts as 0, as the FX sheet's lookup does."""
+def converted_by_key(budget: pd.DataFrame, fx: dict[str, float], keys: pd.Series | list[pd.Series]) -> pd.DataFrame:
+    """Budget, actual and forecast in the reporting currency, summed by group key (``keys``, aligned with
+    ``budget``; or a list of series to group by, such as each line's sheet part and key). A currency
+    without a rate counts as 0, as the FX sheet's lookup does."""
     rates = budget["currency"].map(fx).fillna(0)
     converted = budget[list(MONEY)].fillna(0).mul(rates, axis=0)
-    return converted.groupby(keys.loc[budget.index]).sum()
+    return converted.groupby(keys).sum()
 
 
 def group_rollup(portfolio: Portfolio, fx: dict[str, float], by: str) -> pd.DataFrame:

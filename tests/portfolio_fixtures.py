@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from pmo_sheets.config import PortfolioConfig, load_config
+from pmo_sheets.consolidate import Contribution, Portfolio, consolidate
+from pmo_sheets.master import MasterContent, write_master
 from pmo_sheets.samples import SampleProject, fill_workbook, sample_project, write_workbook
 
 CURRENCIES = ("USD", "EUR", "GBP")
@@ -108,9 +111,47 @@ def with_lookalike_names(sample: SampleProject) -> None:
             row["owner"] = LOOKALIKE_PEOPLE[(number + index) % len(LOOKALIKE_PEOPLE)]
 
 
-def forty_part_portfolio(root: Path) -> PortfolioConfig:
-    """Three projects of 120 tasks, 120 budget lines and 120 risks at 10 rows a sheet: every data table
-    but the projects' spans 40 sheets."""
-    config, _ = make_portfolio(root, count=3, extra="max_rows_per_sheet = 10", tasks=120, budget_lines=10,
-                               months=12, risks=120)
-    return config
+def consolidated(projects: list[dict[str, Any]], *, fiscal_year_start_month: int = 4) -> Portfolio:
+    """A portfolio consolidated from hand-written records, as if each project came valid from its own
+    workbook: each dict holds the Project sheet's fields and optional "tasks", "budget", "risks" rows."""
+    payloads, contributions = {}, []
+    for number, project in enumerate(projects, start=1):
+        fields = {k: v for k, v in project.items() if k not in ("tasks", "budget", "risks")}
+        tables = {table: [{"_row": row, **values} for row, values in enumerate(project.get(table, []), start=2)]
+                  for table in ("tasks", "budget", "risks")}
+        key = f"file:/projects/{fields['project_id']}.xlsx"
+        payloads[key] = {"template": "project", "project": fields, "tables": tables}
+        contributions.append(Contribution(key, f"projects/{fields['project_id']}.xlsx", "ok", f"2026-06-01T00:00:{number:02d}",
+                                          "2026-06-01T00:00:00", fields["project_id"], "project"))
+    return consolidate(contributions, payloads.get, fiscal_year_start_month=fiscal_year_start_month)
+
+
+def write_hand_master(path: Path, portfolio: Portfolio, fx: dict[str, float], *, max_rows: int = 1_048_576) -> Path:
+    """The master of a hand-made portfolio, reporting in USD, with no sources or history to show."""
+    write_master(path, MasterContent("Hand portfolio", "USD", fx, portfolio, [], [], "2026-06-01T00:00:00",
+                                     max_rows=max_rows))
+    return path
+
+
+def project_record(project_id: str, program: str | None, currency: str = "USD", **fields: Any) -> dict[str, Any]:
+    """A valid Project sheet's fields; ``fields`` adds tables ("budget": [...]) or replaces fields."""
+    return {"project_id": project_id, "project_name": f"Project {project_id}", "program": program,
+            "project_manager": "Ana Silva", "start_date": "2026-01-05", "finish_date": "2026-12-18",
+            "status": "In Progress", "currency": currency, "approved_budget": None, **fields}
+
+
+def _as_record(values: dict[str, Any]) -> dict[str, Any]:
+    """A sample row as validation stores it: dates as ISO text."""
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
+
+
+def forty_part_samples() -> list[SampleProject]:
+    """Three projects of 120 tasks, 90 budget lines and 60 risks: at 10 rows a sheet (9 data rows and the
+    header), tasks span 40 sheets, budget lines 30 and risks 20 (LibreOffice's time grows with sheets)."""
+    return [_sample(number, (120, 6, 15, 60)) for number in range(1, 4)]
+
+
+def consolidated_samples(samples: list[SampleProject]) -> Portfolio:
+    """The portfolio of samples consolidated straight from their rows (no workbooks written or read)."""
+    return consolidated([{**_as_record(s.project), **{t: [_as_record(r) for r in rows] for t, rows in s.tables.items()}}
+                         for s in samples])
