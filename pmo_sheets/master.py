@@ -318,6 +318,7 @@ class MasterWriter:
         self.refs: dict[str, DataSheetRefs] = {}
         self.frames: dict[str, pd.DataFrame] = {}  # each data table as its sheets show it
         self.part_figures: dict[tuple[str, ...], Any] = {}  # per-part subtotals, computed on demand, as dicts
+        self.subtotals = PartSubtotals(self, 1)
         self.fx_currencies = sorted(content.fx)
 
     # ----------------------------------------------------------------- helpers
@@ -435,7 +436,7 @@ class MasterWriter:
                      for i in range(count)]
             self.refs[table] = DataSheetRefs(table, parts)
             data_plan[table] = (frame, parts, [self._sheet(name) for name, _ in parts])
-        self.subtotals = PartSubtotals(self, max(len(refs.parts) for refs in self.refs.values()))
+        self.subtotals.parts = max(len(refs.parts) for refs in self.refs.values())
         if content.archived_comments:
             self._write_archive(self._sheet(ARCHIVE_SHEET))
         self._write_fx(sheets["FX"])
