@@ -5,7 +5,16 @@ Every rollup number is a formula over the data sheets (SUMIFS / COUNTIFS / MAXIF
 functions both Excel and LibreOffice know) whose cached value comes from :mod:`pmo_sheets.rollups`.
 Amounts are converted to the reporting currency through the FX sheet, so changing a rate there
 moves every total. Data sheets continue on "(2)", "(3)"... sheets past ``max_rows`` rows, and the
-formulas add up every part.
+formulas add up every part; a figure over so many parts that its formula would grow long adds up
+per-part subtotals on the "Part subtotals" sheet instead, so no formula passes Excel's 8,192
+characters.
+
+No criterion is ever built from free text. SUMIFS and its kin read a criterion as an operator
+(``<TBD>``, ``>5``, ``=X``), a pattern (``R&D*``, ``Phase ?``, ``~temp``) or a number (``2026``),
+case-insensitively, so the Finance sheet sums by a group key (an integer that Budget data carries
+beside each line) and the Programs sheet compares programs with EXACT(). The per-project formulas
+key on the Project ID, whose pattern allows no operator or wildcard and which consolidation keeps
+apart from any ID a criterion would confuse it with.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import contextlib
 import datetime as dt
 import math
 import os
+import re
 import stat
 import tempfile
 import zipfile
@@ -30,17 +40,35 @@ from xlsxwriter.worksheet import Worksheet
 from pmo_sheets import __version__
 from pmo_sheets.cells import column_letter, quote_sheet
 from pmo_sheets.coerce import date_to_serial
+from pmo_sheets.config import ConfigError
 from pmo_sheets.consolidate import Portfolio
 from pmo_sheets.masterfile import MASTER_PROPERTY, temp_affixes
 from pmo_sheets.ratings import RISK_HIGH_FROM, RISK_MEDIUM_FROM
-from pmo_sheets.rollups import group_rollup, heat_map, program_rollup, project_rollup
-from pmo_sheets.sheetdata import DataColumnValues, SheetBody, splice
+from pmo_sheets.rollups import (
+    GROUPINGS,
+    converted_by_key,
+    group_keys,
+    group_rollup,
+    heat_counts,
+    program_rollup,
+    project_rollup,
+    table_figures,
+)
+from pmo_sheets.sheetdata import DataColumnValues, SheetBody, fit_cell_text, splice
 
 EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_FORMULA = 8_192  # characters in one formula, Excel's limit
+# A figure over many data-sheet parts is written inline while its part terms fit in this many characters
+# (the longest formula, % complete, holds three such figures); past it, it adds up per-part subtotals.
+INLINE_PARTS_LIMIT = 2_000
+# Sheets one data table may be split into. Beyond it the workbook is more sheets than spreadsheet programs
+# open comfortably (LibreOffice stops at 10,000 in all), and the Part subtotals rows would outgrow a sheet.
+MAX_PARTS = 1_000
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 FINANCE_COMMENT = "Finance comment"
 PORTFOLIO_SHEET = "Portfolio"
 ARCHIVE_SHEET = "Comments archive"
+PART_SUBTOTALS_SHEET = "Part subtotals"
 
 
 @dataclass
@@ -111,7 +139,12 @@ DATA_SHEETS: dict[str, tuple[str, list[DataColumn]]] = {
         DataColumn("currency", "Currency", width=9), DataColumn("budget", "Budget", "money"),
         DataColumn("actual", "Actual", "money"), DataColumn("forecast", "Forecast", "money"),
         DataColumn("source", "Source", width=30), DataColumn("sheet", "Source Sheet", width=10),
-        DataColumn("row", "Source Row", "integer", 10)]),
+        DataColumn("row", "Source Row", "integer", 10),
+        # The Finance sheet's group keys (rollups.group_keys): its rows sum by these, never by the text.
+        DataColumn("program_key", "Program Key", "integer", 9),
+        DataColumn("cost_center_key", "Cost Center Key", "integer", 9),
+        DataColumn("category_key", "Category Key", "integer", 9),
+        DataColumn("fiscal_period_key", "Fiscal Period Key", "integer", 9)]),
     "risks": ("Risk data", [
         DataColumn("project_id", "Project ID", width=12), DataColumn("risk_id", "Risk ID", width=9),
         DataColumn("title", "Title", width=36), DataColumn("category", "Category", width=12),
@@ -124,6 +157,8 @@ DATA_SHEETS: dict[str, tuple[str, list[DataColumn]]] = {
         DataColumn("row", "Source Row", "integer", 10)]),
 }
 
+_CELL_CRITERION = re.compile(r"\$?[A-Z]{1,3}\$?[0-9]+")
+
 
 class DataSheetRefs:
     """Where a data table landed: its sheet parts and row counts, to build ranges for formulas."""
@@ -132,30 +167,110 @@ class DataSheetRefs:
         self.table = table
         self.parts = parts  # (sheet name, number of data rows)
         self.columns = {c.field: i + 1 for i, c in enumerate(DATA_SHEETS[table][1])}
+        self.starts = [sum(rows for _, rows in parts[:i]) for i in range(len(parts))]  # first frame row of each part
 
     def ranges(self, field_name: str) -> list[str]:
         letter = column_letter(self.columns[field_name])
         return [f"{quote_sheet(name)}!${letter}$2:${letter}${max(rows, 1) + 1}" for name, rows in self.parts]
 
-    def _criteria(self, criteria: tuple[tuple[str, str], ...], part: int) -> list[str]:
-        return [f"{self.ranges(name)[part]},{expression}" for name, expression in criteria]
+    def part_of(self, frame_row: int) -> int:
+        """The part holding the table's ``frame_row``-th row (0-based)."""
+        return max(i for i, start in enumerate(self.starts) if start <= frame_row)
 
-    def sumifs(self, value: str, *criteria: tuple[str, str]) -> str:
+    def sumifs(self, value: str, *criteria: tuple[str, str]) -> PartsFigure:
         """SUMIFS over every part of the table, added up."""
-        return "+".join("SUMIFS(" + ",".join([values, *self._criteria(criteria, i)]) + ")"
-                        for i, values in enumerate(self.ranges(value)))
+        return PartsFigure(self, "SUMIFS", criteria, value)
 
-    def countifs(self, *criteria: tuple[str, str]) -> str:
+    def countifs(self, *criteria: tuple[str, str]) -> PartsFigure:
         """COUNTIFS over every part of the table, added up."""
-        return "+".join("COUNTIFS(" + ",".join(self._criteria(criteria, i)) + ")" for i in range(len(self.parts)))
+        return PartsFigure(self, "COUNTIFS", criteria)
 
-    def maxifs(self, value: str, *criteria: tuple[str, str]) -> str:
+    def maxifs(self, value: str, *criteria: tuple[str, str]) -> PartsFigure:
         """MAXIFS over every part of the table, the largest of them."""
+        return PartsFigure(self, "MAXIFS", criteria, value)
+
+
+@dataclass(frozen=True)
+class PartsFigure:
+    """One figure gathered from every part of a data table: a SUMIFS, COUNTIFS or MAXIFS per part, each
+    optionally wrapped (``wrap``, with ``{}`` for the term), added up or, for MAXIFS, the largest.
+
+    A criterion is ``(field, expression)``: a literal (``"<>Closed"``, ``3``), a range, or a cell of
+    the sheet the formula is written on (``$A5``).
+    """
+
+    refs: DataSheetRefs
+    function: str  # SUMIFS, COUNTIFS or MAXIFS
+    criteria: tuple[tuple[str, str], ...]
+    value: str | None = None
+    wrap: str = "{}"
+
+    @property
+    def largest(self) -> bool:
+        return self.function == "MAXIFS"
+
+    def terms(self, home: str | None = None) -> list[str]:
+        """One term per part. With ``home``, a criterion that is a cell is named with that sheet, for
+        terms written on another sheet."""
         # MAXIFS came with Excel 2019, so the file must name it _xlfn.MAXIFS. Spelt out here rather than
         # through XlsxWriter's use_future_functions, which scans every formula with ~150 regexes.
-        parts = ["_xlfn.MAXIFS(" + ",".join([values, *self._criteria(criteria, i)]) + ")"
-                 for i, values in enumerate(self.ranges(value))]
-        return parts[0] if len(parts) == 1 else "MAX(" + ",".join(parts) + ")"
+        name = "_xlfn.MAXIFS" if self.largest else self.function
+        criteria = [(self.refs.ranges(f), _qualified(expression, home)) for f, expression in self.criteria]
+        values = self.refs.ranges(self.value) if self.value else None
+        terms = []
+        for part in range(len(self.refs.parts)):
+            arguments = ([values[part]] if values else []) + [f"{ranges[part]},{e}" for ranges, e in criteria]
+            terms.append(self.wrap.format(f"{name}({','.join(arguments)})"))
+        return terms
+
+    def inline(self) -> str:
+        """The figure as one expression over every part."""
+        terms = self.terms()
+        if self.largest:
+            return terms[0] if len(terms) == 1 else "MAX(" + ",".join(terms) + ")"
+        return "+".join(terms)
+
+
+def _qualified(expression: str, home: str | None) -> str:
+    if home is not None and _CELL_CRITERION.fullmatch(expression):
+        return f"{quote_sheet(home)}!{expression}"
+    return expression
+
+
+class PartSubtotals:
+    """The "Part subtotals" sheet, made on first use: one row per figure gathered from too many data-sheet
+    parts for one formula, its per-part terms side by side; the figure's own cell adds up (or takes the
+    largest of) its row."""
+
+    def __init__(self, writer: MasterWriter, parts: int):
+        self.writer = writer
+        self.parts = parts  # the most parts any table has: the columns to head
+        self.sheet: Worksheet | None = None
+        self.row = 0
+
+    def _open(self) -> Worksheet:
+        writer = self.writer
+        sheet = writer._sheet(PART_SUBTOTALS_SHEET)
+        headers = ["Feeds", "Combined As", "Data Sheet"] + [f"Part {i}" for i in range(1, self.parts + 1)]
+        writer._header(sheet, 0, headers, [14, 11, 14] + [14] * self.parts)
+        sheet.freeze_panes(1, 3)
+        return sheet
+
+    def add(self, feeds: str, figure: PartsFigure, home: str, part_values: list[float]) -> str:
+        """Write ``figure``'s per-part terms (cached values ``part_values``) on a new row; returns the
+        expression that combines them, for the cell ``feeds`` (as "Sheet!A1")."""
+        if self.sheet is None:
+            self.sheet = self._open()
+        self.row += 1
+        row, sheet, writer = self.row, self.sheet, self.writer
+        combine = "MAX" if figure.largest else "SUM"
+        writer._text(sheet, row, 0, feeds)
+        writer._text(sheet, row, 1, combine)
+        writer._text(sheet, row, 2, figure.refs.parts[0][0])
+        for col, (term, value) in enumerate(zip(figure.terms(home), part_values, strict=True), start=3):
+            writer._formula(sheet, row, col, term, None, value)
+        first, last = column_letter(4), column_letter(3 + len(part_values))
+        return f"{combine}({quote_sheet(PART_SUBTOTALS_SHEET)}!${first}${row + 1}:${last}${row + 1})"
 
 
 def _cell_value(value: Any, kind: str) -> Any:
@@ -208,20 +323,98 @@ class MasterWriter:
         self.path = path
         self.pending: list[tuple[str, list[tuple[list[Any], str]], int]] = []
         self.refs: dict[str, DataSheetRefs] = {}
+        self.frames: dict[str, pd.DataFrame] = {}  # each data table as its sheets show it
+        self.part_figures: dict[tuple[str, ...], Any] = {}  # per-part subtotals, computed on demand, as dicts
+        self.subtotals = PartSubtotals(self, 1)
         self.fx_currencies = sorted(content.fx)
 
     # ----------------------------------------------------------------- helpers
     def _sheet(self, name: str) -> Worksheet:
         return self.book.add_worksheet(name)
 
+    def _text(self, sheet: Worksheet, row: int, col: int, value: Any, cell_format: Any = None) -> None:
+        """Write a value; text exactly as given (cut only past what a cell holds).
+
+        XlsxWriter writes a string that starts with ``<r>`` and ends with ``</r>`` as raw rich-text XML
+        (a broken cell); written as plain runs ("<", "r", ">...</r>": it wants three), it shows as typed.
+        """
+        if not isinstance(value, str) or value == "":  # "" is a blank cell, as XlsxWriter's write() makes it
+            sheet.write(row, col, value, cell_format)
+            return
+        text = fit_cell_text(value)
+        if text.startswith("<r>") and text.endswith("</r>"):
+            runs = [text[:1], text[1:2], text[2:]]
+            sheet.write_rich_string(row, col, *runs, *([cell_format] if cell_format is not None else []))
+        else:
+            sheet.write_string(row, col, text, cell_format)
+
+    def _formula(self, sheet: Worksheet, row: int, col: int, formula: str, cell_format: Any, value: Any) -> None:
+        """Write a formula and its cached value; a formula Excel could not hold is a bug, never a file."""
+        if len(formula) > EXCEL_MAX_FORMULA:
+            raise RuntimeError(f"{sheet.name}!{column_letter(col + 1)}{row + 1}: a formula of {len(formula):,} "
+                               f"characters, over Excel's {EXCEL_MAX_FORMULA:,}")
+        sheet.write_formula(row, col, formula, cell_format, value)
+
     def _header(self, sheet: Worksheet, row: int, headers: Sequence[str], widths: Sequence[float] | None = None) -> None:
         for col, header in enumerate(headers):
-            sheet.write_string(row, col, header, self.formats["header"])
+            self._text(sheet, row, col, header, self.formats["header"])
             if widths:
                 sheet.set_column(col, col, widths[col])
 
     def _fx_range(self, column: str) -> str:
         return f"FX!${column}$2:${column}${len(self.fx_currencies) + 1}"
+
+    def _gather(self, figure: PartsFigure, *, home: str, row: int, col: int,
+                part_values: Callable[[int], float]) -> str:
+        """``figure`` as an expression for the cell (``row``, ``col``) of sheet ``home``: inline when short,
+        else the sum (or largest) of its per-part subtotals (cached values ``part_values(part)``)."""
+        inline = figure.inline()
+        if len(inline) <= INLINE_PARTS_LIMIT:
+            return inline
+        values = [part_values(part) for part in range(len(figure.refs.parts))]
+        return self.subtotals.add(f"{home}!{column_letter(col + 1)}{row + 1}", figure, home, values)
+
+    def _part_frame(self, table: str, part: int) -> pd.DataFrame:
+        refs = self.refs[table]
+        start = refs.starts[part]
+        return self.frames[table].iloc[start:start + refs.parts[part][1]]
+
+    def _parts_of_rows(self, table: str) -> pd.Series:
+        """Each row's sheet part (0-based), aligned with the table's frame."""
+        refs, frame = self.refs[table], self.frames[table]
+        numbers = [part for part, (_, rows) in enumerate(refs.parts) for _ in range(rows)]
+        return pd.Series(numbers, index=frame.index, name="_part", dtype="int64")
+
+    def _project_parts(self, table: str, project_id: str, name: str) -> Callable[[int], float]:
+        """Part -> one project's figure ``name`` (of rollups.table_figures) from that part of ``table``."""
+        def value(part: int) -> float:
+            key = ("project", table)
+            if key not in self.part_figures:  # every part's figures at once: one groupby, not one a part
+                frame = self.frames[table].assign(_part=self._parts_of_rows(table))
+                self.part_figures[key] = table_figures(table, frame, ("_part", "project_id")).to_dict()
+            return _num(self.part_figures[key].get(name, {}).get((part, project_id), 0.0))
+        return value
+
+    def _finance_parts(self, by: str, group: int, name: str) -> Callable[[int], float]:
+        """Part -> one Finance group's converted figure ``name`` from that part of Budget data."""
+        def value(part: int) -> float:
+            key = ("finance", by)
+            if key not in self.part_figures:
+                budget = self.frames["budget"]
+                figures = converted_by_key(budget, self.content.fx, [self._parts_of_rows("budget"),
+                                                                     budget[GROUPINGS[by]]])
+                self.part_figures[key] = figures.to_dict()
+            return _num(self.part_figures[key].get(name, {}).get((part, group), 0.0))
+        return value
+
+    def _heat_parts(self, probability: int, impact: int) -> Callable[[int], float]:
+        """Part -> open risks of that probability and impact on that part of Risk data."""
+        def value(part: int) -> float:
+            key = ("heat", str(part))
+            if key not in self.part_figures:
+                self.part_figures[key] = heat_counts(self._part_frame("risks", part))
+            return self.part_figures[key][(probability, impact)]
+        return value
 
     # ------------------------------------------------------------- the sheets
     def write(self, progress: Callable[[int], None] | None = None) -> None:
@@ -230,18 +423,27 @@ class MasterWriter:
         self.rollup = project_rollup(content.portfolio, content.fx)
         names = ["Portfolio", "Programs", "Finance", "Risks", "Data quality", "History", "FX"]
         sheets = {name: self._sheet(name) for name in names}
+        budget = content.portfolio.tables["budget"]
+        self.frames = {"projects": content.portfolio.projects, **content.portfolio.tables,
+                       "budget": budget.assign(**{key: group_keys(budget, by) for by, key in GROUPINGS.items()})}
         # Data sheets go after the rollups; their refs are needed by the rollup formulas, so plan them first.
         data_plan = {}
         for table in DATA_SHEETS:
-            frame = content.portfolio.projects if table == "projects" else content.portfolio.tables[table]
+            frame = self.frames[table]
             sheet_name = DATA_SHEETS[table][0]
             rows = len(frame)
             per_sheet = max(1, content.max_rows - 1)
             count = max(1, math.ceil(rows / per_sheet))
+            if count > MAX_PARTS:
+                raise ConfigError(
+                    f"{sheet_name} has {rows:,} rows: at max_rows_per_sheet = {content.max_rows:,} that is {count:,} "
+                    f"sheets, more than the {MAX_PARTS:,} one table may take; raise max_rows_per_sheet to at least "
+                    f"{math.ceil(rows / MAX_PARTS) + 1:,} in portfolio.toml; nothing was written")
             parts = [(sheet_name if i == 0 else f"{sheet_name} ({i + 1})", min(per_sheet, rows - i * per_sheet))
                      for i in range(count)]
             self.refs[table] = DataSheetRefs(table, parts)
             data_plan[table] = (frame, parts, [self._sheet(name) for name, _ in parts])
+        self.subtotals.parts = max(len(refs.parts) for refs in self.refs.values())
         if content.archived_comments:
             self._write_archive(self._sheet(ARCHIVE_SHEET))
         self._write_fx(sheets["FX"])
@@ -259,7 +461,7 @@ class MasterWriter:
         content = self.content
         self._header(sheet, 0, ["Currency", f"{content.reporting_currency} per unit", "Note"], [10, 16, 70])
         for row, currency in enumerate(self.fx_currencies, start=1):
-            sheet.write_string(row, 0, currency)
+            self._text(sheet, row, 0, currency)
             sheet.write_number(row, 1, content.fx[currency], self.formats["rate"])
         sheet.write_string(1, 2, "Change a rate here and every converted total in the workbook follows.", self.formats["note"])
         sheet.write_string(2, 2, "Rates come from portfolio.toml [fx]; the next sync writes them again from there.",
@@ -289,6 +491,7 @@ class MasterWriter:
         tasks, budget, risks, project_data = (self.refs[t] for t in ("tasks", "budget", "risks", "projects"))
         ccy = self.content.reporting_currency
         sheet.write_comment(0, 12, f"SUMIFS over Budget data, converted to {ccy} with the FX sheet's rate.")
+        home = PORTFOLIO_SHEET
         for index, project in projects.iterrows():
             r = index + 1
             n = r + 1  # 1-based row number
@@ -298,40 +501,50 @@ class MasterWriter:
             values = [pid, project["project_name"], project["program"], project["project_manager"], project["status"],
                       project["rag"]]
             for col, value in enumerate(values):
-                sheet.write(r, col, _cell_value(value, "text"))
+                self._text(sheet, r, col, _cell_value(value, "text"))
             for col, name in ((6, "start_date"), (7, "finish_date")):
                 serial = _cell_value(project[name], "date")
                 if serial is not None:
                     sheet.write_number(r, col, serial, fmt["date"])
-            sheet.write(r, 8, _cell_value(project["currency"], "text"))
+            self._text(sheet, r, 8, _cell_value(project["currency"], "text"))
             rate = figures["fx_rate"]
-            sheet.write_formula(r, 9, self._fx_rate_formula(f"$I{n}"), fmt["rate"], _num(rate))
+            self._formula(sheet, r, 9, self._fx_rate_formula(f"$I{n}"), fmt["rate"], _num(rate))
             pct = figures["percent_complete"]
-            counted = tasks.countifs(("project_id", key), ("percent_complete", '"<>"'))
-            pct_formula = f'IF(({counted})=0,"",({tasks.sumifs("percent_complete", ("project_id", key))})/({counted}))'
-            sheet.write_formula(r, 10, pct_formula, fmt["percent"], "" if pd.isna(pct) else float(pct))
-            approved_range, id_range = project_data.ranges("approved_budget")[0], project_data.ranges("project_id")[0]
+            counted = self._gather(tasks.countifs(("project_id", key), ("percent_complete", '"<>"')), home=home,
+                                   row=r, col=10, part_values=self._project_parts("tasks", pid, "progress_count"))
+            summed = self._gather(tasks.sumifs("percent_complete", ("project_id", key)), home=home, row=r, col=10,
+                                  part_values=self._project_parts("tasks", pid, "progress_sum"))
+            self._formula(sheet, r, 10, f'IF(({counted})=0,"",({summed})/({counted}))', fmt["percent"],
+                          "" if pd.isna(pct) else float(pct))
+            # The project's own row of Project data: the part it landed on, looked up by ID there.
+            holder = project_data.part_of(index)
+            approved_range = project_data.ranges("approved_budget")[holder]
+            id_range = project_data.ranges("project_id")[holder]
             approved = f"INDEX({approved_range},MATCH({key},{id_range},0))*$J{n}"
-            sheet.write_formula(r, 11, approved, fmt["money"], _num(figures["approved_budget"]))
+            self._formula(sheet, r, 11, approved, fmt["money"], _num(figures["approved_budget"]))
             for col, name in ((12, "budget"), (13, "actual"), (14, "forecast")):
-                sheet.write_formula(r, col, f"({budget.sumifs(name, ('project_id', key))})*$J{n}", fmt["money"],
-                                    _num(figures[name]))
-            sheet.write_formula(r, 15, f"N{n}+O{n}", fmt["money"], _num(figures["eac"]))
-            sheet.write_formula(r, 16, f"M{n}-P{n}", fmt["money"], _num(figures["variance"]))
+                total = self._gather(budget.sumifs(name, ("project_id", key)), home=home, row=r, col=col,
+                                     part_values=self._project_parts("budget", pid, name))
+                self._formula(sheet, r, col, f"({total})*$J{n}", fmt["money"], _num(figures[name]))
+            self._formula(sheet, r, 15, f"N{n}+O{n}", fmt["money"], _num(figures["eac"]))
+            self._formula(sheet, r, 16, f"M{n}-P{n}", fmt["money"], _num(figures["variance"]))
             variance_pct = figures["variance_pct"]
-            sheet.write_formula(r, 17, f'IF(M{n}=0,"",Q{n}/M{n})', fmt["percent"],
-                                "" if pd.isna(variance_pct) else float(variance_pct))
+            self._formula(sheet, r, 17, f'IF(M{n}=0,"",Q{n}/M{n})', fmt["percent"],
+                          "" if pd.isna(variance_pct) else float(variance_pct))
             open_criteria = (("project_id", key), ("status", '"<>Closed"'))
-            sheet.write_formula(r, 18, risks.countifs(*open_criteria), fmt["integer"], int(figures["open_risks"]))
-            sheet.write_formula(r, 19, risks.countifs(*open_criteria, ("rating", '"High"')), fmt["integer"],
-                                int(figures["high_risks"]))
-            sheet.write_formula(r, 20, risks.maxifs("score", *open_criteria), fmt["integer"], _num(figures["max_score"]))
-            sheet.write(r, 21, _cell_value(project.get("data_status"), "text"))
-            sheet.write(r, 22, _cell_value(project.get("last_good_sync"), "text"))
+            for col, figure, name, cached in (
+                    (18, risks.countifs(*open_criteria), "open_risks", int(figures["open_risks"])),
+                    (19, risks.countifs(*open_criteria, ("rating", '"High"')), "high_risks", int(figures["high_risks"])),
+                    (20, risks.maxifs("score", *open_criteria), "max_score", _num(figures["max_score"]))):
+                formula = self._gather(figure, home=home, row=r, col=col,
+                                       part_values=self._project_parts("risks", pid, name))
+                self._formula(sheet, r, col, formula, fmt["integer"], cached)
+            self._text(sheet, r, 21, _cell_value(project.get("data_status"), "text"))
+            self._text(sheet, r, 22, _cell_value(project.get("last_good_sync"), "text"))
             for offset, header in enumerate(content.comment_headers):
                 value = content.comments.get(pid, {}).get(header)
                 if value not in (None, ""):
-                    sheet.write(r, len(self.PORTFOLIO_COLUMNS) + offset, value, fmt["comment"])
+                    self._text(sheet, r, len(self.PORTFOLIO_COLUMNS) + offset, value, fmt["comment"])
         total = len(projects) + 1
         last = total  # last data row (1-based) is `total`
         sheet.write_string(total, 0, "Total", fmt["total_label"])
@@ -339,12 +552,12 @@ class MasterWriter:
                           (18, "int"), (19, "int")):
             letter = column_letter(col + 1)
             cached = float(sum(_num(v) for v in rollup[_PORTFOLIO_FIELDS[col]])) if len(rollup) else 0.0
-            sheet.write_formula(total, col, f"SUM({letter}2:{letter}{last})", fmt[f"total_{kind}"],
-                                int(cached) if kind == "int" else cached)
+            self._formula(sheet, total, col, f"SUM({letter}2:{letter}{last})", fmt[f"total_{kind}"],
+                          int(cached) if kind == "int" else cached)
         budget_total = float(rollup["budget"].sum()) if len(rollup) else 0.0
         variance_total = float(rollup["variance"].sum()) if len(rollup) else 0.0
-        sheet.write_formula(total, 17, f'IF(M{total + 1}=0,"",Q{total + 1}/M{total + 1})', fmt["total_pct"],
-                            "" if budget_total == 0 else variance_total / budget_total)
+        self._formula(sheet, total, 17, f'IF(M{total + 1}=0,"",Q{total + 1}/M{total + 1})', fmt["total_pct"],
+                      "" if budget_total == 0 else variance_total / budget_total)
         sheet.freeze_panes(1, 2)
         sheet.autofilter(0, 0, max(total - 1, 1), len(headers) - 1)
         # A project whose figures are last sync's (stale, missing, conflict) stands out for the reviewer.
@@ -360,6 +573,8 @@ class MasterWriter:
         headers = ["Program", "Projects", "Budget", "Actuals", "Forecast", "EAC", "Variance", "Variance %", "Open Risks",
                    "High Risks"]
         self._header(sheet, 0, headers, [26, 9, 16, 16, 16, 16, 16, 10, 10, 10])
+        sheet.write_comment(0, 0, "Each figure adds up the Portfolio rows whose Program is exactly this one: "
+                                  "EXACT() compares text as written, capitals included.")
         count = len(self.content.portfolio.projects)
         span = f"${max(count, 1) + 1}"
 
@@ -368,17 +583,20 @@ class MasterWriter:
 
         for r, (program, figures) in enumerate(programs.iterrows(), start=1):
             n = r + 1
-            sheet.write_string(r, 0, str(program))
-            sheet.write_formula(r, 1, f"COUNTIFS({portfolio_range('C')},$A{n})", fmt["integer"], int(figures["projects"]))
+            # EXACT() and not SUMIFS: a criterion would read R&D* as a pattern, >5 as a comparison, 2026 as
+            # a number, and ignore case. The blank program ("") matches the blank Program cells.
+            same = f"--EXACT({portfolio_range('C')},$A{n})"
+            self._text(sheet, r, 0, str(program))
+            self._formula(sheet, r, 1, f"SUMPRODUCT({same})", fmt["integer"], int(figures["projects"]))
             for col, (letter, name) in enumerate((("M", "budget"), ("N", "actual"), ("O", "forecast"), ("P", "eac"),
                                                   ("Q", "variance")), start=2):
-                sheet.write_formula(r, col, f"SUMIFS({portfolio_range(letter)},{portfolio_range('C')},$A{n})", fmt["money"],
-                                    _num(figures[name]))
-            sheet.write_formula(r, 7, f'IF(C{n}=0,"",G{n}/C{n})', fmt["percent"],
-                                "" if pd.isna(figures["variance_pct"]) else float(figures["variance_pct"]))
+                self._formula(sheet, r, col, f"SUMPRODUCT({same},{portfolio_range(letter)})", fmt["money"],
+                              _num(figures[name]))
+            self._formula(sheet, r, 7, f'IF(C{n}=0,"",G{n}/C{n})', fmt["percent"],
+                          "" if pd.isna(figures["variance_pct"]) else float(figures["variance_pct"]))
             for col, (letter, name) in ((8, ("S", "open_risks")), (9, ("T", "high_risks"))):
-                sheet.write_formula(r, col, f"SUMIFS({portfolio_range(letter)},{portfolio_range('C')},$A{n})", fmt["integer"],
-                                    int(figures[name]))
+                self._formula(sheet, r, col, f"SUMPRODUCT({same},{portfolio_range(letter)})", fmt["integer"],
+                              int(figures[name]))
         rows = len(programs)
         if rows:
             chart = self.book.add_chart({"type": "column"})
@@ -393,42 +611,55 @@ class MasterWriter:
     def _write_finance(self, sheet: Worksheet) -> None:
         fmt, content = self.formats, self.content
         budget = self.refs["budget"]
-        sheet.write_string(0, 0, f"{content.name}: budget, actuals and forecast in {content.reporting_currency}", fmt["title"])
+        self._text(sheet, 0, 0, f"{content.name}: budget, actuals and forecast in {content.reporting_currency}",
+                   fmt["title"])
         sheet.write_string(1, 0, "Each figure adds every currency's SUMIFS over Budget data times that currency's rate on the FX "
-                                 "sheet.", fmt["note"])
+                                 "sheet, for the lines whose key column on Budget data holds the row's key (column G).",
+                           fmt["note"])
         sheet.set_column(0, 0, 26)
         sheet.set_column(1, 5, 16)
+        sheet.set_column(6, 6, 12)
         row = 3
         for field_name, title in (("program", "Program"), ("cost_center", "Cost Center"), ("category", "Category"),
                                   ("fiscal_period", "Fiscal Period")):
+            key_field = GROUPINGS[field_name]
+            key_header = next(c.header for c in DATA_SHEETS["budget"][1] if c.field == key_field)
             figures = group_rollup(content.portfolio, content.fx, field_name)
-            self._header(sheet, row, [title, "Budget", "Actual", "Forecast", "EAC", "Variance"])
+            self._header(sheet, row, [title, "Budget", "Actual", "Forecast", "EAC", "Variance", key_header])
             first = row + 2
-            for key, values in figures.iterrows():
+            for group, values in figures.iterrows():
                 row += 1
                 n = row + 1
-                sheet.write_string(row, 0, str(key))
+                label = values["label"]
+                if label is None:
+                    sheet.write_string(row, 0, "(blank)", fmt["note"])  # lines with no value: the key tells them apart
+                else:
+                    self._text(sheet, row, 0, str(label))
+                # The key, not the label, is the criterion: a number matches only that number.
+                sheet.write_number(row, 6, int(group), fmt["integer"])
                 for col, name in enumerate(("budget", "actual", "forecast"), start=1):
                     # SUMIFS with the FX sheet's currency list as criterion gives one total per currency;
                     # SUMPRODUCT multiplies each by its rate and adds them up.
-                    by_currency = budget.sumifs(name, (field_name, f"$A{n}"), ("currency", self._fx_range("A")))
-                    formula = f"SUMPRODUCT({by_currency},{self._fx_range('B')})"
-                    sheet.write_formula(row, col, formula, fmt["money"], _num(values[name]))
-                sheet.write_formula(row, 4, f"C{n}+D{n}", fmt["money"], _num(values["eac"]))
-                sheet.write_formula(row, 5, f"B{n}-E{n}", fmt["money"], _num(values["variance"]))
+                    figure = PartsFigure(budget, "SUMIFS", ((key_field, f"$G{n}"), ("currency", self._fx_range("A"))),
+                                         name, f"SUMPRODUCT({{}},{self._fx_range('B')})")
+                    formula = self._gather(figure, home="Finance", row=row, col=col,
+                                           part_values=self._finance_parts(field_name, int(group), name))
+                    self._formula(sheet, row, col, formula, fmt["money"], _num(values[name]))
+                self._formula(sheet, row, 4, f"C{n}+D{n}", fmt["money"], _num(values["eac"]))
+                self._formula(sheet, row, 5, f"B{n}-E{n}", fmt["money"], _num(values["variance"]))
             row += 1
             sheet.write_string(row, 0, "Total", fmt["total_label"])
             for col in range(1, 6):
                 letter = column_letter(col + 1)
                 name = ("budget", "actual", "forecast", "eac", "variance")[col - 1]
-                sheet.write_formula(row, col, f"SUM({letter}{first}:{letter}{row})", fmt["total_money"],
-                                    float(figures[name].sum()) if len(figures) else 0.0)
+                self._formula(sheet, row, col, f"SUM({letter}{first}:{letter}{row})", fmt["total_money"],
+                              float(figures[name].sum()) if len(figures) else 0.0)
             row += 3
 
     def _write_risks(self, sheet: Worksheet) -> None:
         fmt = self.formats
         risks = self.refs["risks"]
-        counts = heat_map(self.content.portfolio)
+        counts = heat_counts(self.content.portfolio.tables["risks"])
         sheet.write_string(0, 0, "Open risks by probability and impact", fmt["title"])
         sheet.write_string(2, 0, "Impact \\ Probability", fmt["header"])
         sheet.set_column(0, 0, 20)
@@ -443,8 +674,10 @@ class MasterWriter:
             for p in range(1, 6):
                 score = p * impact
                 style = "red" if score >= RISK_HIGH_FROM else ("amber" if score >= RISK_MEDIUM_FROM else "green")
-                formula = risks.countifs(("probability", str(p)), ("impact", str(impact)), ("status", '"<>Closed"'))
-                sheet.write_formula(r, p, formula, zone[style], counts[(p, impact)])
+                figure = risks.countifs(("probability", str(p)), ("impact", str(impact)), ("status", '"<>Closed"'))
+                formula = self._gather(figure, home="Risks", row=r, col=p,
+                                       part_values=self._heat_parts(p, impact))
+                self._formula(sheet, r, p, formula, zone[style], counts[(p, impact)])
         sheet.write_string(9, 0, "Top open risks (as of this sync; the heat map above is live)", fmt["title"])
         headers = ["Project ID", "Risk ID", "Title", "Probability", "Impact", "Score", "Rating", "Owner", "Due Date", "Source"]
         self._header(sheet, 10, headers)
@@ -453,11 +686,11 @@ class MasterWriter:
         top = frame[frame["status"] != "Closed"].sort_values(["score", "project_id", "risk_id"], ascending=[False, True, True])
         for r, (_, risk) in enumerate(top.head(15).iterrows(), start=11):
             for col, name in enumerate(("project_id", "risk_id", "title", "probability", "impact", "score", "rating", "owner")):
-                sheet.write(r, col, _cell_value(risk[name], "text"))
+                self._text(sheet, r, col, _cell_value(risk[name], "text"))
             serial = _cell_value(risk["due_date"], "date")
             if serial is not None:
                 sheet.write_number(r, 8, serial, fmt["date"])
-            sheet.write(r, 9, f"{risk['source']} {risk['sheet']}!{int(risk['row'])}")
+            self._text(sheet, r, 9, f"{risk['source']} {risk['sheet']}!{int(risk['row'])}")
 
     def _write_quality(self, sheet: Worksheet) -> None:
         headers = ["Source", "Kind", "Project ID", "Status", "Errors", "Warnings", "First Findings", "Last Checked",
@@ -469,10 +702,10 @@ class MasterWriter:
         for r, source in enumerate(rows, start=1):
             values = [source.label, source.kind, source.project_id, source.status, source.errors, source.warnings]
             for col, value in enumerate(values):
-                sheet.write(r, col, value)
-            sheet.write(r, 6, source.first_findings, wrap)
-            sheet.write(r, 7, source.last_checked)
-            sheet.write(r, 8, source.last_good_sync or "never")
+                self._text(sheet, r, col, value)
+            self._text(sheet, r, 6, source.first_findings, wrap)
+            self._text(sheet, r, 7, source.last_checked)
+            self._text(sheet, r, 8, source.last_good_sync or "never")
         fmt = self.formats
         span = f"D2:D{max(len(rows), 1) + 1}"
         sheet.conditional_format(span, {"type": "text", "criteria": "begins with", "value": "ok", "format": fmt["green"]})
@@ -487,7 +720,7 @@ class MasterWriter:
                 "open_risks", "high_risks"]
         self._header(sheet, 0, headers, [20] + [12] * 4 + [16] * 4 + [10, 10])
         for r, (synced_at, figures) in enumerate(self.content.history, start=1):
-            sheet.write_string(r, 0, synced_at)
+            self._text(sheet, r, 0, synced_at)
             for col, key in enumerate(keys, start=1):
                 value = figures.get(key)
                 if value is not None:
@@ -507,7 +740,7 @@ class MasterWriter:
         sheet.write_string(0, 5, "Comments on projects that are no longer in the portfolio are kept here.", self.formats["note"])
         for r, row in enumerate(self.content.archived_comments, start=1):
             for col, value in enumerate(row):
-                sheet.write_string(r, col, str(value))
+                self._text(sheet, r, col, str(value))
 
     def _write_data(self, table: str, frame: pd.DataFrame, parts: list[tuple[str, int]], sheets: list[Worksheet],
                     progress: Callable[[int], None] | None) -> None:
@@ -551,8 +784,6 @@ def _column_values(frame: pd.DataFrame, column: DataColumn) -> list[Any]:
         days = (pd.to_datetime(series, errors="coerce") - EXCEL_EPOCH).dt.days
         return days.astype(object).where(days.notna(), None).tolist()
     return series.astype(object).where(series.notna(), None).tolist()
-
-
 
 
 _PORTFOLIO_FIELDS = {11: "approved_budget", 12: "budget", 13: "actual", 14: "forecast", 15: "eac", 16: "variance",

@@ -3,10 +3,19 @@
 Each function mirrors one formula of :mod:`pmo_sheets.master` exactly (same filters, same
 conversions), so that Protected View, previewers and pandas see the right numbers before any
 recalculation; a LibreOffice test recalculates the master and compares.
+
+Groups are exact: pandas groups by the value itself, case-sensitively, and the formulas are written
+to do the same (a group key per budget line for the Finance sheet, EXACT() for the Programs sheet),
+so that ``R&D*`` and ``r&d*``, or ``2026`` and ``2026.0``, are distinct groups everywhere.
+
+The ``*_figures`` / ``*_counts`` functions take one table (or one part of it, as the master splits a
+table over several sheets): the master also needs each part's subtotal when a figure is gathered
+from many parts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -15,6 +24,34 @@ import pandas as pd
 from pmo_sheets.consolidate import Portfolio
 
 MONEY = ("budget", "actual", "forecast")
+# Finance's groupings: the budget column each groups by, and the column of Budget data holding its key.
+GROUPINGS = {"program": "program_key", "cost_center": "cost_center_key", "category": "category_key",
+             "fiscal_period": "fiscal_period_key"}
+
+
+def table_figures(table: str, frame: pd.DataFrame, by: Sequence[str] = ("project_id",)) -> pd.DataFrame:
+    """Per project, what the Portfolio sheet's formulas take from one data table, before any conversion.
+
+    tasks: ``progress_count`` (tasks with a % complete) and ``progress_sum``; budget: ``budget``,
+    ``actual``, ``forecast``; risks: ``open_risks``, ``high_risks`` (open ones rated High) and
+    ``max_score`` (of the open ones). ``by`` may add columns to group by before the project (the
+    master's sheet part of each row, for per-part subtotals).
+    """
+    by = list(by)
+    if table == "tasks":
+        done = frame.dropna(subset=["percent_complete"]).groupby(by)["percent_complete"]
+        return pd.DataFrame({"progress_count": done.count(), "progress_sum": done.sum()})
+    if table == "budget":
+        return frame.groupby(by)[list(MONEY)].sum()
+    if table == "risks":
+        open_risks = frame[frame["status"] != "Closed"]
+        grouped = open_risks.groupby(by)
+        return pd.DataFrame({
+            "open_risks": grouped.size(),
+            "high_risks": open_risks[open_risks["rating"] == "High"].groupby(by).size(),
+            "max_score": grouped["score"].max(),
+        }).fillna(0)
+    raise ValueError(f"no per-project figures from the {table} table")
 
 
 def project_rollup(portfolio: Portfolio, fx: dict[str, float]) -> pd.DataFrame:
@@ -29,23 +66,21 @@ def project_rollup(portfolio: Portfolio, fx: dict[str, float]) -> pd.DataFrame:
 
 def _project_rollup(portfolio: Portfolio, fx: dict[str, float]) -> pd.DataFrame:
     projects = portfolio.projects.set_index("project_id")
-    tasks, budget, risks = (portfolio.tables[n] for n in ("tasks", "budget", "risks"))
     result = pd.DataFrame(index=projects.index)
     result["fx_rate"] = projects["currency"].map(fx)
-    done = tasks.dropna(subset=["percent_complete"]).groupby("project_id")["percent_complete"]
-    result["percent_complete"] = done.sum() / done.count()
+    progress = table_figures("tasks", portfolio.tables["tasks"]).reindex(result.index)
+    result["percent_complete"] = progress["progress_sum"] / progress["progress_count"]
     result["approved_budget"] = projects["approved_budget"].fillna(0) * result["fx_rate"]
-    sums = budget.groupby("project_id")[list(MONEY)].sum()
+    sums = table_figures("budget", portfolio.tables["budget"]).reindex(result.index).fillna(0)
     for column in MONEY:
-        result[column] = sums[column].reindex(result.index).fillna(0) * result["fx_rate"]
+        result[column] = sums[column] * result["fx_rate"]
     result["eac"] = result["actual"] + result["forecast"]
     result["variance"] = result["budget"] - result["eac"]
     result["variance_pct"] = (result["variance"] / result["budget"]).where(result["budget"] != 0)
-    open_risks = risks[risks["status"] != "Closed"]
-    result["open_risks"] = open_risks.groupby("project_id").size().reindex(result.index).fillna(0).astype(int)
-    high = open_risks[open_risks["rating"] == "High"]
-    result["high_risks"] = high.groupby("project_id").size().reindex(result.index).fillna(0).astype(int)
-    result["max_score"] = open_risks.groupby("project_id")["score"].max().reindex(result.index).fillna(0)
+    risks = table_figures("risks", portfolio.tables["risks"]).reindex(result.index).fillna(0)
+    result["open_risks"] = risks["open_risks"].astype(int)
+    result["high_risks"] = risks["high_risks"].astype(int)
+    result["max_score"] = risks["max_score"]
     return result
 
 
@@ -60,22 +95,50 @@ def overflowing_projects(rollup: pd.DataFrame) -> list[str]:
     return [str(project) for project in rollup.index[bad]]
 
 
-def group_rollup(portfolio: Portfolio, fx: dict[str, float], by: str) -> pd.DataFrame:
-    """Budget, actual, forecast, EAC and variance in the reporting currency, by one budget column."""
-    budget = portfolio.tables["budget"]
+def group_keys(budget: pd.DataFrame, by: str) -> pd.Series:
+    """Each budget line's group number for the Finance sheet's ``by`` section: 1, 2, ... in the order
+    of the sorted group labels, a blank label being a group of its own (the last).
+
+    The master writes these numbers beside the lines on Budget data and sums by them: a number as a
+    SUMIFS criterion matches only that number, whatever the label says.
+    """
+    if budget.empty:
+        return pd.Series([], index=budget.index, dtype="int64")
+    return budget.groupby(by, dropna=False, sort=True).ngroup().astype("int64") + 1
+
+
+def converted_by_key(budget: pd.DataFrame, fx: dict[str, float], keys: pd.Series | list[pd.Series]) -> pd.DataFrame:
+    """Budget, actual and forecast in the reporting currency, summed by group key (``keys``, aligned with
+    ``budget``; or a list of series to group by, such as each line's sheet part and key). A currency
+    without a rate counts as 0, as the FX sheet's lookup does."""
     rates = budget["currency"].map(fx).fillna(0)
-    converted = budget[list(MONEY)].mul(rates, axis=0)
-    converted[by] = budget[by]
-    result = converted.groupby(by)[list(MONEY)].sum().sort_index()
+    converted = budget[list(MONEY)].fillna(0).mul(rates, axis=0)
+    return converted.groupby(keys).sum()
+
+
+def group_rollup(portfolio: Portfolio, fx: dict[str, float], by: str) -> pd.DataFrame:
+    """Budget, actual, forecast, EAC and variance in the reporting currency, by one budget column.
+
+    Indexed by the group key (see :func:`group_keys`); ``label`` is the group's value (None when blank).
+    """
+    budget = portfolio.tables["budget"]
+    keys = group_keys(budget, by)
+    result = converted_by_key(budget, fx, keys).reindex(columns=list(MONEY), fill_value=0.0)
+    labels = budget[by].groupby(keys).first()
+    result.insert(0, "label", labels.astype(object).where(labels.notna(), None))
     result["eac"] = result["actual"] + result["forecast"]
     result["variance"] = result["budget"] - result["eac"]
     return result
 
 
 def program_rollup(projects: pd.DataFrame, rollup: pd.DataFrame) -> pd.DataFrame:
-    """Per program, from the per-project rollup (as the Programs sheet sums the Portfolio sheet)."""
+    """Per program, from the per-project rollup (as the Programs sheet sums the Portfolio sheet).
+
+    A project without a program is in the program "" (the Programs sheet's blank label, which EXACT()
+    matches with the blank Program cells).
+    """
     frame = rollup.join(projects.set_index("project_id")["program"])
-    frame["program"] = frame["program"].fillna("")
+    frame["program"] = frame["program"].fillna("").astype(str)
     grouped = frame.groupby("program")
     result = pd.DataFrame({
         "projects": grouped.size(),
@@ -86,12 +149,16 @@ def program_rollup(projects: pd.DataFrame, rollup: pd.DataFrame) -> pd.DataFrame
     return result.sort_index()
 
 
-def heat_map(portfolio: Portfolio) -> dict[tuple[int, int], int]:
-    """(probability, impact) -> number of open risks."""
-    risks = portfolio.tables["risks"]
+def heat_counts(risks: pd.DataFrame) -> dict[tuple[int, int], int]:
+    """(probability, impact) -> number of open risks in ``risks`` (a table, or one part of it)."""
     open_risks = risks[risks["status"] != "Closed"]
     counts = open_risks.groupby(["probability", "impact"]).size()
-    return {(int(p), int(i)): int(counts.get((p, i), 0)) for p in range(1, 6) for i in range(1, 6)}
+    return {(p, i): int(counts.get((p, i), 0)) for p in range(1, 6) for i in range(1, 6)}
+
+
+def heat_map(portfolio: Portfolio) -> dict[tuple[int, int], int]:
+    """(probability, impact) -> number of open risks."""
+    return heat_counts(portfolio.tables["risks"])
 
 
 def key_figures(rollup: pd.DataFrame) -> dict[str, Any]:

@@ -6,6 +6,12 @@ about 7 million data cells, which would take over a minute. These rows are plain
 dates as serials, inline strings: what XlsxWriter itself writes in constant-memory mode), so they
 are built here column by column, a few rows at a time, and spliced into the data sheets' parts after
 XlsxWriter has closed the file: about ten times faster, in constant memory.
+
+Text is stored exactly as XlsxWriter stores it on the other sheets, so that a value reads the same
+wherever it appears: OOXML reserves ``_xHHHH_`` for characters XML cannot carry, so control
+characters become ``_x0001_`` and a literal ``_x0041_`` is written ``_x005F_x0041_`` (see
+:func:`escape_cell_text`); text longer than a cell holds is cut with a visible marker
+(:func:`fit_cell_text`).
 """
 
 from __future__ import annotations
@@ -23,7 +29,12 @@ from xml.sax.saxutils import escape
 from pmo_sheets.cells import column_letter
 
 CHUNK_ROWS = 20_000
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+CELL_TEXT_LIMIT = 32_767  # what Excel holds in one cell, counted in UTF-16 code units
+# The same expressions as XlsxWriter's xmlwriter (re_control_chars_1 and _2): a literal escape
+# sequence, and the control characters XML 1.0 cannot carry (tab and line feed it can).
+_RESERVED_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
+_LEADING_OR_TRAILING_SPACE = re.compile(r"^\s|\s$")
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 
 
@@ -39,10 +50,38 @@ class DataColumnValues:
 _BLANK = "<c/>"
 
 
+def escape_cell_text(text: str) -> str:
+    """``text`` as a cell's ``<t>`` stores it before XML escaping, exactly as XlsxWriter stores its strings
+    (its ``_escape_control_characters``): ``_xHHHH_`` becomes ``_x005F_xHHHH_``, a control character
+    ``_x0001_``, and the non-characters U+FFFE / U+FFFF ``_xFFFE_`` / ``_xFFFF_``."""
+    text = _RESERVED_ESCAPE.sub(r"_x005F\1", text)
+    text = _CONTROL.sub(lambda match: f"_x{ord(match.group(1)):04X}_", text)
+    return text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+
+
+def _utf16_units(text: str) -> int:
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def fit_cell_text(text: str) -> str:
+    """``text`` itself when a cell can hold it, else cut to 32,767 characters ending with a visible marker
+    that says how long the text was (a file with a longer cell is one Excel refuses to open)."""
+    if len(text) <= CELL_TEXT_LIMIT // 2 or _utf16_units(text) <= CELL_TEXT_LIMIT:
+        return text
+    marker = f" [... cut: the text is {len(text):,} characters, a cell holds {CELL_TEXT_LIMIT:,}]"
+    room, kept = CELL_TEXT_LIMIT - len(marker), 0
+    for index, char in enumerate(text):
+        kept += 2 if ord(char) > 0xFFFF else 1
+        if kept > room:
+            return text[:index] + marker
+    return text  # not reached: the text is longer than the room
+
+
 def _text_cell(value: Any) -> str:
-    raw = _ILLEGAL_XML.sub("", str(value))
-    space = ' xml:space="preserve"' if raw != raw.strip() else ""
-    return f'<c t="inlineStr"><is><t{space}>{escape(raw)}</t></is></c>'
+    stored = escape_cell_text(fit_cell_text(str(value)))
+    # Like XlsxWriter: leading or trailing whitespace survives only with xml:space="preserve".
+    space = ' xml:space="preserve"' if _LEADING_OR_TRAILING_SPACE.search(stored) else ""
+    return f'<c t="inlineStr"><is><t{space}>{escape(stored)}</t></is></c>'
 
 
 def _column_cells(values: Sequence[Any], kind: str, style: int | None) -> list[str]:

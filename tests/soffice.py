@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -60,3 +61,31 @@ def convert(source: Path, out_dir: Path, to: str = "xlsx", *, timeout: float = 1
 def recalculate(source: Path, out_dir: Path) -> Path:
     """A copy of ``source`` whose cached formula values LibreOffice has just recalculated."""
     return convert(source, out_dir, "xlsx")
+
+
+def formula_cells(path: Path) -> dict[tuple[str, str], str]:
+    """(sheet, cell) -> formula, for every formula of a workbook."""
+    book = openpyxl.load_workbook(path)
+    cells = {}
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cells[(sheet.title, cell.coordinate)] = cell.value
+    return cells
+
+
+def same_value(a: object, b: object) -> bool:
+    """Whether a cached and a recalculated value agree (numbers to a millionth; "" and blank alike)."""
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(a)))
+    return (a in (None, "") and b in (None, "")) or a == b
+
+
+def recalculation_mismatches(written: Path, recalculated: Path) -> list[tuple[str, str, object, object]]:
+    """Every formula cell whose value as written (cached) differs from LibreOffice's recalculation:
+    (sheet, cell, cached, recalculated)."""
+    cached = openpyxl.load_workbook(written, data_only=True)
+    fresh = openpyxl.load_workbook(recalculated, data_only=True)
+    return [(sheet, ref, cached[sheet][ref].value, fresh[sheet][ref].value) for (sheet, ref) in formula_cells(written)
+            if not same_value(cached[sheet][ref].value, fresh[sheet][ref].value)]

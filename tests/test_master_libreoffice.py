@@ -1,7 +1,9 @@
 """The master's formulas, recalculated by a real spreadsheet engine (LibreOffice Calc headless).
 
 Checks every formula's recalculated value against the cached value we wrote and the headline
-figures against totals computed here, independently, with pandas from the source workbooks.
+figures against totals computed here, independently, with pandas from the source workbooks. The
+portfolio's programs, cost centers, managers and owners are names a SUMIFS criterion would misread
+(``R&D*`` and ``r&d*``, ``<TBD>``, ``>5``, ``=X``, ``Phase ?``, ``~temp``, ``2026`` and ``2026.0``).
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from portfolio_fixtures import FX, make_portfolio
-from soffice import recalculate, require_soffice
+from portfolio_fixtures import FX, make_portfolio, with_lookalike_names
+from soffice import formula_cells, recalculate, require_soffice, same_value
 
 from pmo_sheets.sync import run_sync
 
@@ -24,27 +26,20 @@ def source_frames(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
     """Projects, budget lines and risks read straight from the source workbooks with pandas."""
     projects, budgets, risks = [], [], []
     for path in sorted(folder.glob("*.xlsx")):
-        form = pd.read_excel(path, sheet_name="Project", header=None, usecols=[0, 1], engine="openpyxl")
+        # Converters keep text as typed: pandas would otherwise read the text "2026" as the number 2026.
+        form = pd.read_excel(path, sheet_name="Project", header=None, usecols=[0, 1], engine="openpyxl",
+                             converters={1: lambda value: value})
         info = dict(zip(form[0], form[1], strict=True))
-        projects.append({"project_id": info["Project ID"], "program": info["Program"], "currency": info["Currency"]})
-        budget = pd.read_excel(path, sheet_name="Budget", engine="openpyxl").dropna(subset=["Line ID"])
+        program = None if pd.isna(info["Program"]) else info["Program"]
+        projects.append({"project_id": info["Project ID"], "program": program, "currency": info["Currency"]})
+        budget = pd.read_excel(path, sheet_name="Budget", engine="openpyxl",
+                               converters={"Cost Center": lambda value: value}).dropna(subset=["Line ID"])
         budget["project_id"] = info["Project ID"]
         budgets.append(budget)
         risk = pd.read_excel(path, sheet_name="Risks", engine="openpyxl").dropna(subset=["Risk ID"])
         risk["project_id"] = info["Project ID"]
         risks.append(risk)
     return pd.DataFrame(projects), pd.concat(budgets), pd.concat(risks)
-
-
-def formula_cells(path: Path) -> dict[tuple[str, str], str]:
-    book = openpyxl.load_workbook(path)
-    cells = {}
-    for sheet in book.worksheets:
-        for row in sheet.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cells[(sheet.title, cell.coordinate)] = cell.value
-    return cells
 
 
 def values(path: Path) -> openpyxl.Workbook:
@@ -66,17 +61,32 @@ def plant_wrong_cached_value(path: Path, sheet_index: int, cell: str, wrong: str
     shutil.move(temp, path)
 
 
-def close(a: object, b: object) -> bool:
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(a)))
-    return (a in (None, "") and b in (None, "")) or a == b
+def finance_sections(sheet: openpyxl.worksheet.worksheet.Worksheet) -> dict[str, dict[object, float]]:
+    """The Finance sheet's sections: title -> {label: budget}; a blank group's label is None."""
+    sections: dict[str, dict[object, float]] = {}
+    current = None
+    for r in range(1, sheet.max_row + 1):
+        label, budget = sheet.cell(r, 1).value, sheet.cell(r, 2).value
+        if budget == "Budget":
+            current = sections.setdefault(label, {})
+        elif label == "Total":
+            current = None
+        elif current is not None:
+            current[None if label == "(blank)" else label] = budget
+    return sections
+
+
+def fiscal_period(day: pd.Timestamp) -> str:
+    """The fiscal period of a budget month, for a fiscal year starting in April (the fixture's)."""
+    return f"FY{day.year + (1 if day.month >= 4 else 0)}-P{(day.month - 4) % 12 + 1:02d}"
 
 
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     require_soffice()
     root = tmp_path_factory.mktemp("portfolio")
-    config, _ = make_portfolio(root, count=6, extra="max_rows_per_sheet = 40")  # tasks span several sheets
+    config, _ = make_portfolio(root, count=11, extra="max_rows_per_sheet = 40",  # tasks span several sheets
+                               edit=with_lookalike_names)
     assert run_sync(config).exit_code == 0
     return root, config.master
 
@@ -97,7 +107,7 @@ def test_every_formula_recalculates_to_its_cached_value_and_to_pandas_totals(syn
     formulas = formula_cells(master)
     assert len(formulas) > 200
     wrong = [(sheet, ref, cached[sheet][ref].value, recalculated[sheet][ref].value)
-             for (sheet, ref) in formulas if not close(cached[sheet][ref].value, recalculated[sheet][ref].value)]
+             for (sheet, ref) in formulas if not same_value(cached[sheet][ref].value, recalculated[sheet][ref].value)]
     assert wrong == []
 
     projects, budget, risks = source_frames(root / "projects")
@@ -113,19 +123,28 @@ def test_every_formula_recalculates_to_its_cached_value_and_to_pandas_totals(syn
         assert portfolio[f"M{row}"].value == pytest.approx(by_project[project_id])
     assert portfolio[f"M{len(projects) + 2}"].value == pytest.approx(budget["Budget USD"].sum())
 
+    # Groups are exact, in pandas as in the spreadsheet: R&D* is not r&d*, 2026 is not 2026.0.
+    budget["Program"] = budget["program"].fillna("")
     programs = recalculated["Programs"]
-    by_program = budget.groupby("program")[["Budget USD", "Actual USD", "Forecast USD"]].sum()
-    seen = {programs[f"A{r}"].value: r for r in range(2, 2 + len(by_program))}
+    by_program = budget.groupby("Program")[["Budget USD", "Actual USD", "Forecast USD"]].sum()
+    projects_by_program = projects["program"].fillna("").value_counts()
+    seen = {programs[f"A{r}"].value or "": r for r in range(2, 2 + len(by_program))}
+    assert set(seen) == set(by_program.index) >= {"R&D*", "r&d*", "<TBD>", ">5", "=X", "Phase ?", "~temp", "2026",
+                                                   "2026.0", ""}
     for program, figures in by_program.iterrows():
         r = seen[program]
+        assert programs[f"B{r}"].value == projects_by_program[program]
         assert programs[f"C{r}"].value == pytest.approx(figures["Budget USD"])
         assert programs[f"F{r}"].value == pytest.approx(figures["Actual USD"] + figures["Forecast USD"])
 
-    finance = recalculated["Finance"]
-    by_cost_center = budget.groupby("Cost Center")["Budget USD"].sum()
-    found = {finance.cell(r, 1).value: finance.cell(r, 2).value for r in range(1, finance.max_row + 1)}
-    for cost_center, total in by_cost_center.items():
-        assert found[cost_center] == pytest.approx(total)
+    sections = finance_sections(recalculated["Finance"])
+    budget["Fiscal Period"] = pd.to_datetime(budget["Period"]).map(fiscal_period)
+    budget["Program"] = budget["program"]
+    for title in ("Program", "Cost Center", "Category", "Fiscal Period"):
+        totals = budget.groupby(title, dropna=False)["Budget USD"].sum()
+        expected = {None if pd.isna(label) else label: total for label, total in totals.items()}
+        assert sections[title] == pytest.approx(expected), title
+    assert {"2026", "2026.0", "02026", "1e3", "1000", "CC-1", "cc-1"} == set(sections["Cost Center"])
 
     heat = recalculated["Risks"]
     open_risks = risks[risks["Status"] != "Closed"]
@@ -162,3 +181,4 @@ def test_changing_an_fx_rate_moves_the_totals(synced: tuple[Path, Path], tmp_pat
     finance_total_after = next(after["Finance"].cell(r, 2).value for r in range(1, 50)
                                if after["Finance"].cell(r, 1).value == "Total")
     assert finance_total_after == pytest.approx(finance_total_before + moved)
+

@@ -157,7 +157,7 @@ def in_group(group: int) -> list[int]:
 def big_portfolio(tmp_path: Path) -> PortfolioConfig:
     """Ten projects plus sixty copies of a 300-task workbook: reading takes seconds, on the worker pool."""
     config, _ = make_portfolio(tmp_path, count=10)
-    big = _written_once(1, 300)
+    big = _written_once(1, (300, 3, 4, 6))
     for number in range(60):
         shutil.copyfile(big, tmp_path / "projects" / f"copy-{number:03d}.xlsx")
     return config
