@@ -46,17 +46,20 @@ class OneLineErrors(TyperGroup):
             code = super().main(args=args, prog_name=prog_name or PROG, complete_var=complete_var,
                                 standalone_mode=False, **extra)
         except typer.TyperException as exc:  # click's UsageError, BadParameter, NoSuchOption...
-            code = _report_usage_error(exc)
+            words = list(sys.argv[1:] if args is None else args)
+            # Some errors come without their command's context ("Option '--annotate' requires an argument").
+            fallback = f"{PROG} {words[0]}" if words and words[0] in self.commands else PROG
+            code = _report_usage_error(exc, fallback)
         except typer.Abort:  # end of input at a prompt
             typer.echo(f"{PROG}: aborted", err=True)
             code = 1
         sys.exit(code if isinstance(code, int) else 0)
 
 
-def _report_usage_error(exc: Any) -> int:
+def _report_usage_error(exc: Any, fallback: str) -> int:
     """Print a click usage error as one line; ``pmo`` alone prints the help and says so on stderr."""
     context = getattr(exc, "ctx", None)
-    command = context.command_path if context is not None else PROG
+    command = context.command_path if context is not None else fallback
     if type(exc).__name__ == "NoArgsIsHelpError":  # `pmo` with nothing after it
         typer.echo(context.get_help() if context is not None else "")
         typer.echo(f"{command}: choose one of the commands above", err=True)

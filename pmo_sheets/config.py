@@ -183,7 +183,8 @@ def load_config(path: Path) -> PortfolioConfig:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{_bad_byte(exc)} at position {exc.start}); "
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: not UTF-8 text (line {line} has the byte 0x{_bad_byte(exc)}); "
                           "save it as UTF-8") from None
     try:
         data = tomllib.loads(text)
