@@ -53,6 +53,8 @@ class OneLineErrors(TyperGroup):
         except typer.Abort:  # end of input at a prompt
             typer.echo(f"{PROG}: aborted", err=True)
             code = 1
+        if code == 130:  # typer turned Ctrl-C into this exit code; no command uses it
+            typer.echo(f"{PROG}: interrupted", err=True)
         sys.exit(code if isinstance(code, int) else 0)
 
 

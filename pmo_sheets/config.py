@@ -79,14 +79,24 @@ def _where(path: Any) -> str:
     return where or "(top level)"
 
 
+def _path_order(error: Any) -> list[tuple[int, str]]:
+    """Errors in a steady order: by key, and entries of a list by their number (sources[2] before sources[10])."""
+    return [(part, "") if isinstance(part, int) else (-1, str(part)) for part in error.absolute_path]
+
+
 def _close_key(key: str, allowed: list[str]) -> list[str]:
     """The allowed key a mistyped one most likely stands for (``pth`` → ``path``), if any."""
     return difflib.get_close_matches(str(key).lower(), allowed, n=1, cutoff=0.75)
 
 
-def _describe(error: Any) -> list[str]:
-    """One plain message per problem of a JSON-Schema error, each naming the key it is about."""
-    where = _where(error.absolute_path)
+def _describe(error: Any, prefix: tuple[Any, ...] = ()) -> list[str]:
+    """One plain message per problem of a JSON-Schema error, each naming the key it is about.
+
+    ``prefix``: where the instance the error is about sits in the whole file (for a [[sources]] entry
+    checked on its own).
+    """
+    path = (*prefix, *error.absolute_path)
+    where = _where(path)
     if error.validator == "additionalProperties":
         allowed = list(error.schema.get("properties", {}))
         messages = []
@@ -105,17 +115,15 @@ def _describe(error: Any) -> list[str]:
         if not branches:
             return [f"{where}.kind: {kind!r} is not a source kind (excel, google_sheet or google_folder)"
                     if "kind" in error.instance else f"{where}: missing key 'kind' (excel, google_sheet or google_folder)"]
-        inner = sorted(Draft202012Validator(branches[0]).iter_errors(error.instance), key=lambda e: list(e.absolute_path))
-        return _plain(inner, prefix=error.absolute_path) or [f"{where}: {error.message}"]
+        inner = sorted(Draft202012Validator(branches[0]).iter_errors(error.instance), key=_path_order)
+        return _plain(inner, prefix=path) or [f"{where}: {error.message}"]
     if error.validator == "pattern" and error.validator_value == "^[A-Z]{3}$":
         return [f"{where}: {error.instance!r} is not a currency code such as USD (three capital letters)"]
     return [f"{where}: {error.message}"]
 
 
-def _plain(errors: list[Any], prefix: Any = ()) -> list[str]:
+def _plain(errors: list[Any], prefix: tuple[Any, ...] = ()) -> list[str]:
     """Every error's messages; a key reported missing is left out when a mistyped key stands for it."""
-    for error in errors:
-        error.absolute_path.extendleft(reversed(list(prefix)))
     mistyped = {(tuple(e.absolute_path), close) for e in errors if e.validator == "additionalProperties"
                 for extra in set(e.instance) - set(e.schema.get("properties", {}))
                 for close in _close_key(extra, list(e.schema.get("properties", {})))}
@@ -125,13 +133,13 @@ def _plain(errors: list[Any], prefix: Any = ()) -> list[str]:
             missing = [key for key in error.validator_value if key not in error.instance]
             if all((tuple(error.absolute_path), key) in mistyped for key in missing):
                 continue
-        messages.extend(_describe(error))
+        messages.extend(_describe(error, prefix))
     return messages
 
 
 def parse_config(data: dict[str, Any], path: Path) -> PortfolioConfig:
     """Validate a parsed TOML document and build the configuration; raises :class:`ConfigError`."""
-    errors = sorted(Draft202012Validator(_config_schema()).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    errors = sorted(Draft202012Validator(_config_schema()).iter_errors(data), key=_path_order)
     if errors:
         raise ConfigError(f"{path}: " + "; ".join(_plain(errors)[:5]))
     config = PortfolioConfig(

@@ -474,4 +474,6 @@ def stamp_project(workbook: Workbook, **values: Any) -> None:
     sheet = workbook[spec.sheet]
     for name, value in values.items():
         if value is not None:
-            sheet.cell(spec.column(name).position, 2, value)
+            cell = sheet.cell(spec.column(name).position, 2, value)
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"  # a name such as "=Phase 2" is text as typed, not a formula

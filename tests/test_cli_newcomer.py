@@ -44,6 +44,14 @@ def test_pmo_new_stamps_the_id_as_the_validator_reads_it(tmp_path: Path) -> None
     assert report_of(target).project_id == "PRJ-0042"
 
 
+def test_pmo_new_writes_a_name_that_starts_with_an_equals_sign_as_text(tmp_path: Path) -> None:
+    target = tmp_path / "formula.xlsx"
+
+    pmo("new", "plan", "--project-id", "PRJ-0042", "--name", "=HYPERLINK(\"http://x\")", "-o", str(target))
+
+    assert report_of(target).tables["project"].rows[0].values["project_name"] == '=HYPERLINK("http://x")'
+
+
 def test_pmo_new_lists_every_problem_of_its_inputs_in_the_validators_words() -> None:
     with pytest.raises(UsageError) as error:
         new_workbook("plan", "PRJ 42", "x" * 121, Path("never-written.xlsx"), start="soon", finish="2026-01-01")
@@ -196,3 +204,19 @@ def test_the_demo_needs_at_least_one_project(tmp_path: Path) -> None:
         run_demo(0, tmp_path / "demo", echo=lambda _: None)
 
     assert not (tmp_path / "demo").exists()
+
+
+def test_config_errors_name_the_key_and_suggest_the_one_meant(tmp_path: Path) -> None:
+    path = tmp_path / "portfolio.toml"
+    path.write_text('nmae = "x"\nreporting_currency = "USD"\nmaster = "m.xlsx"\n'
+                    '[[sources]]\nkind = "excel"\npath = "a/*.xlsx"\n'
+                    '[[sources]]\nkind = "google_folder"\npth = "b"\n'
+                    '[google]\napi_bse = "http://localhost"\n')
+
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+
+    # a key reported unknown is not reported missing as well when it stands for it
+    assert str(error.value) == (f"{path.resolve()}: (top level): unknown key 'nmae' (did you mean 'name'?); "
+                                "google: unknown key 'api_bse' (did you mean 'api_base'?); "
+                                "sources[1]: unknown key 'pth' (allowed: kind, id); sources[1]: missing key 'id'")
