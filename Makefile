@@ -11,8 +11,11 @@ $(BIN)/pmo: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[all,test]'
 	touch $(BIN)/pmo
 
+# Runs again as often as you like: each run starts the demo afresh in demo/.
 demo: $(BIN)/pmo
 	$(BIN)/pmo demo --dir demo
+	@echo ""
+	@echo "pmo is installed in $(VENV): run $(BIN)/pmo --help, or 'source $(BIN)/activate' and then pmo --help."
 
 test: $(BIN)/pmo
 	$(BIN)/ruff check pmo_sheets tests benchmarks

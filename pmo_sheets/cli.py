@@ -1,26 +1,93 @@
 """The ``pmo`` command: thin wrappers over :mod:`pmo_sheets` functions (see README for examples).
 
 Exit codes: 0 all good; 1 data problems found; 2 usage or configuration error, nothing written.
+Whatever goes wrong, the user sees one line on stderr, never a traceback or a boxed usage screen.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
-import typer
+try:
+    import typer
+    from typer.core import TyperGroup
+except ModuleNotFoundError as missing:  # `pip install pmo-sheets` alone brings the library, not the command
+    sys.exit(f"pmo: the command line needs the cli extra: pip install \"pmo-sheets[cli]\" ({missing.name} is not installed)")
 
+from pmo_sheets import __version__
 from pmo_sheets.findings import catalogue_markdown
 from pmo_sheets.lock import DEFAULT_WAIT, Holder
 from pmo_sheets.schemas import KINDS
 from pmo_sheets.settings import ValidationSettings
 from pmo_sheets.sources import UsageError, validate_sources
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+PROG = "pmo"
+
+
+class OneLineErrors(TyperGroup):
+    """The ``pmo`` group: usage errors become one line on stderr (``pmo new: Missing option ...``).
+
+    Click prints a usage screen and typer a box around the message; in a script's log, or when a
+    coordinator pastes the error into a ticket, one line naming the command and the problem reads best.
+    The same holds in tests, which invoke the group through ``CliRunner``, so this lives here rather
+    than in :func:`main`.
+    """
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra)
+        try:
+            # Not standalone: click raises its usage errors instead of printing them; typer.Exit codes come back.
+            code = super().main(args=args, prog_name=prog_name or PROG, complete_var=complete_var,
+                                standalone_mode=False, **extra)
+        except typer.TyperException as exc:  # click's UsageError, BadParameter, NoSuchOption...
+            words = list(sys.argv[1:] if args is None else args)
+            # Some errors come without their command's context ("Option '--annotate' requires an argument").
+            fallback = f"{PROG} {words[0]}" if words and words[0] in self.commands else PROG
+            code = _report_usage_error(exc, fallback)
+        except typer.Abort:  # end of input at a prompt
+            typer.echo(f"{PROG}: aborted", err=True)
+            code = 1
+        if code == 130:  # typer turned Ctrl-C into this exit code; no command uses it
+            typer.echo(f"{PROG}: interrupted", err=True)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _report_usage_error(exc: Any, fallback: str) -> int:
+    """Print a click usage error as one line; ``pmo`` alone prints the help and says so on stderr."""
+    context = getattr(exc, "ctx", None)
+    command = context.command_path if context is not None else fallback
+    if type(exc).__name__ == "NoArgsIsHelpError":  # `pmo` with nothing after it
+        typer.echo(context.get_help() if context is not None else "")
+        typer.echo(f"{command}: choose one of the commands above", err=True)
+        return 2
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    typer.echo(f"{command}: {message} (see {command} --help)", err=True)
+    return int(getattr(exc, "exit_code", 2))
+
+
+app = typer.Typer(name=PROG, cls=OneLineErrors, add_completion=False, no_args_is_help=True,
+                  pretty_exceptions_enable=False,  # main() turns an unexpected error into one line
                   help="pmo-sheets: standard project workbooks, validated and consolidated.")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"pmo-sheets {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="print the version and exit", is_eager=True,
+                                          callback=_show_version)] = False,
+) -> None:
+    """pmo-sheets: standard project workbooks, validated and consolidated."""
 
 
 class OutputFormat(StrEnum):
@@ -28,9 +95,18 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-def _fail_usage(message: str) -> None:
-    typer.echo(f"pmo: {message}", err=True)
+def _fail_usage(message: str) -> NoReturn:
+    """One line on stderr and exit code 2: the request was impossible and nothing was written."""
+    typer.echo(f"{PROG}: {message}", err=True)
     raise typer.Exit(2)
+
+
+def _not_a_folder(path: Path) -> bool:
+    """Whether something other than a folder is in the way (a path the OS rejects is reported when written)."""
+    try:
+        return path.exists() and not path.is_dir()
+    except OSError:
+        return False
 
 
 @app.command()
@@ -38,29 +114,25 @@ def new(
     kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(KINDS)}")],
     project_id: Annotated[str, typer.Option("--project-id", help="the project's ID, such as PRJ-0042")],
     name: Annotated[str, typer.Option("--name", help="the project's name")],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="file to write (default: ID-KIND.xlsx)")] = None,
-    start: Annotated[str | None, typer.Option(help="project start date, YYYY-MM-DD")] = None,
-    finish: Annotated[str | None, typer.Option(help="project finish date, YYYY-MM-DD")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="the .xlsx file to write, in an existing folder (default: ID-KIND.xlsx)")] = None,
+    start: Annotated[str | None, typer.Option(help="project start date: 2026-03-31, 31/03/2026 or 31 Mar 2026")] = None,
+    finish: Annotated[str | None, typer.Option(help="project finish date, in the same forms")] = None,
     addin: Annotated[bool, typer.Option("--addin", help="carry the xlwings Lite add-in (Validate in Excel)")] = False,
 ) -> None:
     """Make a ready-to-fill workbook from a template.
 
+    The ID, name and dates are checked as pmo validate would check them; an existing file is never
+    replaced and no folder is created.
     Example: pmo new project --project-id PRJ-0042 --name "New CRM" -o PRJ-0042.xlsx --addin
     """
     from pmo_sheets.templates import new_workbook
 
-    if kind not in KINDS:
-        _fail_usage(f"unknown kind '{kind}'; choose one of {', '.join(KINDS)}")
     try:
-        start_date = dt.date.fromisoformat(start) if start else None
-        finish_date = dt.date.fromisoformat(finish) if finish else None
-    except ValueError as exc:
-        _fail_usage(f"dates must look like 2026-03-31 ({exc})")
-    target = output or Path(f"{project_id}-{kind}.xlsx")
-    if target.exists():
-        _fail_usage(f"{target} already exists; choose another name with -o")
-    new_workbook(kind, project_id, name, target, start=start_date, finish=finish_date, addin=addin)
-    typer.echo(f"wrote {target} ({kind} workbook for {project_id}{', with the xlwings Lite add-in' if addin else ''})")
+        target = new_workbook(kind, project_id, name, output, start=start, finish=finish, addin=addin)
+    except UsageError as exc:
+        _fail_usage(str(exc))
+    typer.echo(f"wrote {target} ({kind} workbook for {project_id.strip()}{', with the xlwings Lite add-in' if addin else ''})")
 
 
 @app.command()
@@ -75,6 +147,8 @@ def templates(
     from pmo_sheets.templates import check_templates, write_templates
 
     if check:
+        if directory is not None and not directory.is_dir():
+            _fail_usage(f"--dir {directory}: {'not a folder' if _not_a_folder(directory) else 'no such folder'}")
         problems = check_templates(directory)
         for problem in problems:
             typer.echo(problem, err=True)
@@ -82,7 +156,14 @@ def templates(
             raise typer.Exit(1)
         typer.echo("templates match the schemas")
         return
-    for path in write_templates(directory):
+    if directory is not None and _not_a_folder(directory):
+        _fail_usage(f"--dir {directory}: not a folder")
+    try:
+        written = write_templates(directory)
+    except OSError as exc:
+        _fail_usage(f"cannot write the templates into {directory or 'workbook_templates'}: "
+                    f"{exc.filename or ''} ({exc.strerror or exc})")
+    for path in written:
         typer.echo(f"wrote {path}")
 
 
@@ -98,10 +179,16 @@ def lite(
     """
     from pmo_sheets.addin.bundle import lite_files, write_lite_files
 
-    existing = [str(path) for path in lite_files(directory) if path.exists()]
-    if existing and not force:
-        _fail_usage(f"{', '.join(existing)} already exist{'s' * (len(existing) == 1)}; add --force to overwrite")
-    for path in write_lite_files(directory):
+    try:
+        if directory.exists() and not directory.is_dir():
+            _fail_usage(f"{directory} is not a folder")
+        existing = [str(path) for path in lite_files(directory) if path.exists()]
+        if existing and not force:
+            _fail_usage(f"{', '.join(existing)} already exist{'s' * (len(existing) == 1)}; add --force to overwrite")
+        written = write_lite_files(directory)
+    except OSError as exc:
+        _fail_usage(f"cannot write {exc.filename or directory} ({exc.strerror or exc})")
+    for path in written:
         typer.echo(f"wrote {path}")
 
 
@@ -118,6 +205,8 @@ def validate(
 
     Example: pmo validate projects/*.xlsx --annotate checked/
     """
+    if annotate_dir is not None and _not_a_folder(annotate_dir):
+        _fail_usage(f"--annotate {annotate_dir}: not a folder")
     try:
         reports = validate_sources(sources, settings=ValidationSettings(day_first=not month_first,
                                                                          decimal_comma=decimal_comma))
@@ -126,6 +215,7 @@ def validate(
     from pmo_sheets.report import json_report, text_report
 
     failed_copies = False
+    copies: list[Path] = []
     if annotate_dir is not None:
         from pmo_sheets.annotate import annotate, overwritten_sources
 
@@ -139,11 +229,16 @@ def validate(
                            "the findings above name each cell", err=True)
             elif report.readable:
                 try:
-                    annotate(report, annotate_dir)
+                    copies.append(annotate(report, annotate_dir))
                 except (OSError, ValueError) as exc:
                     failed_copies = True
-                    typer.echo(f"pmo: cannot write annotated copy of {report.source}: {exc}", err=True)
-    typer.echo(json_report(reports) if output_format is OutputFormat.json else text_report(reports))
+                    reason = f"{exc.strerror} ({exc.filename})" if isinstance(exc, OSError) and exc.strerror else exc
+                    typer.echo(f"pmo: cannot write annotated copy of {report.source}: {reason}", err=True)
+    as_json = output_format is OutputFormat.json
+    typer.echo(json_report(reports) if as_json else text_report(reports))
+    if copies:  # after the report, and on stderr under --format json so that stdout stays one JSON document
+        typer.echo(f"wrote the annotated copy {copies[0]}" if len(copies) == 1
+                   else f"wrote {len(copies)} annotated copies to {annotate_dir}", err=as_json)
     raise typer.Exit(2 if failed_copies else 0 if all(r.valid for r in reports) else 1)
 
 
@@ -199,25 +294,41 @@ def rules() -> None:
 
 @app.command()
 def demo(
-    projects: Annotated[int, typer.Option(help="how many sample projects")] = 8,
+    projects: Annotated[int, typer.Option(min=1, help="how many sample projects (at least 1)")] = 8,
     directory: Annotated[Path, typer.Option("--dir", help="where to write the sample portfolio")] = Path("demo"),
 ) -> None:
     """Generate a sample portfolio (some workbooks with planted mistakes) and run pmo-sheets on it.
 
+    Running it again on the same folder starts afresh; a folder holding anything else is refused.
     Example: pmo demo --projects 12 --dir /tmp/demo
     """
     from pmo_sheets.demo import run_demo
 
-    raise typer.Exit(run_demo(projects, directory, echo=typer.echo))
+    try:
+        code = run_demo(projects, directory, echo=typer.echo)
+    except UsageError as exc:
+        _fail_usage(str(exc))
+    raise typer.Exit(code)
 
 
 def main() -> None:
-    """Console entry point."""
+    """Console entry point: exit codes as documented, and one line on stderr whatever happens.
+
+    An unexpected error (a bug) is shown as one line too; set ``PMO_TRACEBACK=1`` to see where it
+    happened when reporting it.
+    """
     try:
-        app()
+        app(prog_name=PROG)
     except KeyboardInterrupt:
-        typer.echo("pmo: interrupted", err=True)
+        typer.echo(f"{PROG}: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("PMO_TRACEBACK"):
+            raise
+        detail = " ".join(str(exc).split()) or "no details"
+        typer.echo(f"{PROG}: internal error ({type(exc).__name__}: {detail}); please report it with the command "
+                   "you ran (PMO_TRACEBACK=1 shows where it happened)", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # python -m pmo_sheets.cli, as the tests run it in a subprocess

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -70,26 +71,77 @@ def _config_schema() -> dict[str, Any]:
         return json.load(handle)
 
 
-def _describe(error: Any) -> str:
-    where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+def _where(path: Any) -> str:
+    """A key's place in the file as people read TOML: ``sources[0].path``, ``fx.EUR``, ``(top level)``."""
+    where = ""
+    for part in path:
+        where += f"[{part}]" if isinstance(part, int) else f".{part}" if where else str(part)
+    return where or "(top level)"
+
+
+def _path_order(error: Any) -> list[tuple[int, str]]:
+    """Errors in a steady order: by key, and entries of a list by their number (sources[2] before sources[10])."""
+    return [(part, "") if isinstance(part, int) else (-1, str(part)) for part in error.absolute_path]
+
+
+def _close_key(key: str, allowed: list[str]) -> list[str]:
+    """The allowed key a mistyped one most likely stands for (``pth`` → ``path``), if any."""
+    return difflib.get_close_matches(str(key).lower(), allowed, n=1, cutoff=0.75)
+
+
+def _describe(error: Any, prefix: tuple[Any, ...] = ()) -> list[str]:
+    """One plain message per problem of a JSON-Schema error, each naming the key it is about.
+
+    ``prefix``: where the instance the error is about sits in the whole file (for a [[sources]] entry
+    checked on its own).
+    """
+    path = (*prefix, *error.absolute_path)
+    where = _where(path)
     if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        allowed = ", ".join(error.schema.get("properties", {}))
-        return f"{where}: unknown key {', '.join(map(repr, extra))} (allowed: {allowed})"
+        allowed = list(error.schema.get("properties", {}))
+        messages = []
+        for extra in sorted(set(error.instance) - set(allowed)):
+            close = _close_key(extra, allowed)
+            hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
+            messages.append(f"{where}: unknown key {extra!r} ({hint})")
+        return messages
+    if error.validator == "required":
+        missing = [key for key in error.validator_value if key not in error.instance]
+        return [f"{where}: missing key {key!r}" for key in missing]
     if error.validator == "oneOf" and isinstance(error.instance, dict):
+        # A [[sources]] entry: the kind picks the branch, whose own errors say which key is wrong.
         kind = error.instance.get("kind")
-        if kind not in ("excel", "google_sheet", "google_folder"):
-            return f"{where}.kind: {kind!r} is not a source kind (excel, google_sheet or google_folder)"
-        needs = "path" if kind == "excel" else "id"
-        return f"{where}: a {kind} source takes exactly kind and {needs}"
-    return f"{where}: {error.message}"
+        branches = [b for b in error.validator_value if b.get("properties", {}).get("kind", {}).get("const") == kind]
+        if not branches:
+            return [f"{where}.kind: {kind!r} is not a source kind (excel, google_sheet or google_folder)"
+                    if "kind" in error.instance else f"{where}: missing key 'kind' (excel, google_sheet or google_folder)"]
+        inner = sorted(Draft202012Validator(branches[0]).iter_errors(error.instance), key=_path_order)
+        return _plain(inner, prefix=path) or [f"{where}: {error.message}"]
+    if error.validator == "pattern" and error.validator_value == "^[A-Z]{3}$":
+        return [f"{where}: {error.instance!r} is not a currency code such as USD (three capital letters)"]
+    return [f"{where}: {error.message}"]
+
+
+def _plain(errors: list[Any], prefix: tuple[Any, ...] = ()) -> list[str]:
+    """Every error's messages; a key reported missing is left out when a mistyped key stands for it."""
+    mistyped = {(tuple(e.absolute_path), close) for e in errors if e.validator == "additionalProperties"
+                for extra in set(e.instance) - set(e.schema.get("properties", {}))
+                for close in _close_key(extra, list(e.schema.get("properties", {})))}
+    messages = []
+    for error in errors:
+        if error.validator == "required":
+            missing = [key for key in error.validator_value if key not in error.instance]
+            if all((tuple(error.absolute_path), key) in mistyped for key in missing):
+                continue
+        messages.extend(_describe(error, prefix))
+    return messages
 
 
 def parse_config(data: dict[str, Any], path: Path) -> PortfolioConfig:
     """Validate a parsed TOML document and build the configuration; raises :class:`ConfigError`."""
-    errors = sorted(Draft202012Validator(_config_schema()).iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = sorted(Draft202012Validator(_config_schema()).iter_errors(data), key=_path_order)
     if errors:
-        raise ConfigError(f"{path}: " + "; ".join(_describe(e) for e in errors[:5]))
+        raise ConfigError(f"{path}: " + "; ".join(_plain(errors)[:5]))
     config = PortfolioConfig(
         path=path,
         name=data["name"],
@@ -125,12 +177,23 @@ def _source_key(config: PortfolioConfig, target: str) -> str:
     return f"file:{config.resolve(target).resolve()}"
 
 
+def _bad_byte(error: UnicodeDecodeError) -> str:
+    """The first byte a decoder stumbled on, in hex."""
+    return error.object[error.start:error.start + 1].hex()
+
+
 def load_config(path: Path) -> PortfolioConfig:
     """Read and validate ``portfolio.toml``; every problem is a :class:`ConfigError` naming the key."""
     try:
+        if path.exists() and not path.is_file():  # a folder, or a FIFO that would block the read forever
+            raise ConfigError(f"{path}: not a file; give the path of portfolio.toml")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror})") from None
+        raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: not UTF-8 text (line {line} has the byte 0x{_bad_byte(exc)}); "
+                          "save it as UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

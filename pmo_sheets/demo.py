@@ -8,11 +8,13 @@ their last good figures while their findings are listed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 from pmo_sheets.config import load_config
 from pmo_sheets.samples import plant_mistakes, sample_project, write_workbook
+from pmo_sheets.sources import UsageError
 from pmo_sheets.summary import text_summary
 from pmo_sheets.sync import run_sync
 
@@ -33,6 +35,8 @@ GBP = 1.27
 kind = "excel"
 path = "projects/*.xlsx"
 """
+DEMO_MARKER = DEMO_CONFIG.splitlines()[0]  # how a folder an earlier demo wrote is recognised
+DEMO_WORKBOOK = re.compile(r"PRJ-\d+\.xlsx")  # the names of the workbooks the demo writes
 
 
 def write_sample_portfolio(count: int, directory: Path) -> list[Path]:
@@ -45,6 +49,35 @@ def write_sample_portfolio(count: int, directory: Path) -> list[Path]:
         paths.append(write_workbook(sample, folder / f"{sample.project_id}.xlsx"))
     (directory / "portfolio.toml").write_text(DEMO_CONFIG, encoding="utf-8")
     return paths
+
+
+def prepare_demo_directory(directory: Path) -> None:
+    """Make ``directory`` ready for a fresh demo, or raise :class:`~pmo_sheets.sources.UsageError`.
+
+    A missing or empty folder is fine. A folder an earlier demo wrote (its ``portfolio.toml`` is the
+    demo's) is reset: the demo's workbooks, master and state store go, so that running the demo again
+    tells the same story instead of starting from last week's breakage. Any other folder is refused:
+    the demo never deletes files it did not write.
+    """
+    try:
+        if directory.exists() and not directory.is_dir():
+            raise UsageError(f"{directory} is not a folder; choose another --dir")
+        if not directory.exists() or not any(directory.iterdir()):
+            directory.mkdir(parents=True, exist_ok=True)  # now, so that an impossible path fails before any output
+            return
+        config = directory / "portfolio.toml"
+        earlier = config.is_file() and config.read_text(encoding="utf-8", errors="replace").startswith(DEMO_MARKER)
+        if not earlier:
+            raise UsageError(f"{directory} is not empty and holds no earlier demo; choose another --dir")
+        for path in (directory / "master.xlsx", directory / "pmo-state.sqlite", directory / "pmo-state.sqlite-journal"):
+            path.unlink(missing_ok=True)
+        projects = directory / "projects"
+        if projects.is_dir():
+            for path in projects.iterdir():
+                if DEMO_WORKBOOK.fullmatch(path.name) and path.is_file():
+                    path.unlink()
+    except OSError as exc:
+        raise UsageError(f"cannot prepare {directory} for the demo ({exc.strerror or exc})") from None
 
 
 def break_some(directory: Path, count: int) -> list[str]:
@@ -67,9 +100,19 @@ def break_some(directory: Path, count: int) -> list[str]:
 
 
 def run_demo(count: int, directory: Path, *, echo: Callable[[str], None] = print) -> int:
-    """Generate, sync, break, sync again; returns 0 when the demo itself ran as intended."""
+    """Generate, sync, break, sync again; returns 0 when the demo itself ran as intended.
+
+    Running it again on the same folder starts afresh (see :func:`prepare_demo_directory`). Raises
+    :class:`~pmo_sheets.sources.UsageError` when ``count`` is below 1 or the folder cannot be used.
+    """
+    if count < 1:
+        raise UsageError(f"the demo needs at least 1 project (asked for {count})")
+    prepare_demo_directory(directory)
     echo(f"1. writing {count} sample project workbooks and portfolio.toml to {directory} ...")
-    write_sample_portfolio(count, directory)
+    try:
+        write_sample_portfolio(count, directory)
+    except OSError as exc:
+        raise UsageError(f"cannot write the demo into {directory} ({exc.strerror or exc})") from None
     config = load_config(directory / "portfolio.toml")
     first = run_sync(config)
     echo(text_summary(first))

@@ -20,6 +20,7 @@ import hashlib
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -188,12 +189,19 @@ def discover(config: PortfolioConfig) -> tuple[list[DiscoveredSource], list[tupl
     ours = (config.master, side_copy(config.master))  # never read the master as one of its own sources
     for spec in config.sources:
         if spec.kind == "excel":
-            found.extend(discover_excel(spec.target, config.base, exclude=ours))
+            matched = discover_excel(spec.target, config.base, exclude=ours)
+            if not matched:  # only a glob can match nothing: say so rather than sync an empty portfolio quietly
+                failures.append((f"glob:{spec.target}", spec.target, SourceError(
+                    "file-missing", f"no .xlsx or .xlsm files match {spec.target} (in {config.base})")))
+            found.extend(matched)
     google = None
     if google_specs:
         from pmo_sheets.readers.gsheets import GoogleSheets
 
-        google = GoogleSheets(config.google, config.base)
+        try:
+            google = GoogleSheets(config.google, config.base)
+        except ValueError as exc:  # a PMO_GOOGLE_* variable of the wrong type: the file itself was checked
+            raise ConfigError(f"{config.path}: {exc}") from None
         listed, failed = google.discover(google_specs)
         found.extend(listed)
         failures.extend((f"google:{spec.target}", spec.target, error) for spec, error in failed)
@@ -387,7 +395,7 @@ def _sync_locked(config: PortfolioConfig, *, full: bool, prune_missing: bool,
     carried = read_master_comments(config.master)
     beside = _side_copy_comments(config.master)
     try:
-        with StateStore(config.state) as store:
+        with _no_new_state_on_config_error(config.state), StateStore(config.state) as store:
             return _sync_with_store(config, store, result, carried, beside, full=full, prune_missing=prune_missing,
                                     progress=progress, write=write)
     except sqlite3.Error as exc:
@@ -602,6 +610,23 @@ def _state_after_check(source: DiscoveredSource, check: Checked, previous: Sourc
     return state, problem
 
 
+@contextmanager
+def _no_new_state_on_config_error(path: Path) -> Iterator[None]:
+    """A configuration error met mid-sync (an FX rate missing) writes nothing: not even a new state store."""
+    created = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    existed = path.exists()
+    try:
+        yield
+    except ConfigError:
+        if not existed:
+            for leftover in (path, path.with_name(path.name + "-journal")):
+                leftover.unlink(missing_ok=True)
+            for folder in created:  # deepest first; only folders this sync made, and only when empty
+                with suppress(OSError):
+                    folder.rmdir()
+        raise
+
+
 def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[DiscoveredSource],
                     failures: list[tuple[str, str, SourceError]], google: Any, known: dict[str, SourceState],
                     to_read: list[DiscoveredSource], now: str,
@@ -636,17 +661,19 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
         previous = known.get(key)
         has_payload = bool(previous and previous.has_payload)
         finding = {"severity": ERROR, "rule": error.code, "sheet": None, "cell": None, "message": error.message}
+        kind = "excel" if key.startswith("glob:") else "google"
+        status = "no files match" if key.startswith("glob:") else _status("unreadable", has_payload)
         if previous is not None:
-            state = replace(previous, label=label, fingerprint=None, status=_status("unreadable", has_payload), template=None,
+            state = replace(previous, label=label, fingerprint=None, status=status, template=None,
                             errors=1, warnings=0, findings=[finding], last_checked=now)
         else:
-            state = SourceState(key=key, kind="google", label=label, fingerprint=None,
-                                status=_status("unreadable", has_payload), project_id=None, template=None, errors=1,
+            state = SourceState(key=key, kind=kind, label=label, fingerprint=None,
+                                status=status, project_id=None, template=None, errors=1,
                                 warnings=0, findings=[finding], first_seen=_now(True), last_checked=now,
                                 last_good_sync=None, has_payload=False)
         store.save_source(state)
         listed.add(key)
-        outcomes.append(SourceOutcome(DiscoveredSource(key, "google", label, label, None), state, True, "unreadable"))
+        outcomes.append(SourceOutcome(DiscoveredSource(key, kind, label, label, None), state, True, "unreadable"))
     # When Drive itself could not be listed, the Google sources are not gone: they were not checked.
     for key, previous in known.items():
         if key in listed or not still_configured(key, config):
@@ -755,7 +782,7 @@ def _surely_gone(key: str, *, drive_listed: bool = True) -> bool:
 
 def still_configured(key: str, config: PortfolioConfig) -> bool:
     """Whether a known source is still named by the configuration (a file under one of its paths or globs)."""
-    if key.startswith("google:"):  # a Google entry of portfolio.toml that failed: kept only while it fails
+    if key.startswith(("google:", "glob:")):  # an entry of portfolio.toml that failed: kept only while it fails
         return False
     if not key.startswith("file:"):
         return any(spec.kind != "excel" for spec in config.sources)

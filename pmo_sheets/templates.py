@@ -40,7 +40,8 @@ from pmo_sheets.schemas import (
     TableSpec,
     load_tables,
 )
-from pmo_sheets.settings import DEFAULT_SETTINGS
+from pmo_sheets.settings import DEFAULT_SETTINGS, ValidationSettings
+from pmo_sheets.sources import UsageError
 from pmo_sheets.webextension import WEBEXTENSION_PART
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -334,7 +335,13 @@ def check_templates(directory: Path | None = None) -> list[str]:
         if not path.exists():
             problems.append(f"{path}: missing; run 'pmo templates'")
             continue
-        expected, actual = _parts(template_bytes(kind, addin=addin)), _parts(path.read_bytes())
+        try:
+            actual = _parts(path.read_bytes())
+        except (OSError, zipfile.BadZipFile) as exc:
+            problems.append(f"{path}: cannot be read as a workbook ({getattr(exc, 'strerror', None) or exc}); "
+                            "run 'pmo templates' to regenerate")
+            continue
+        expected = _parts(template_bytes(kind, addin=addin))
         differing = sorted(name for name in expected.keys() | actual.keys() if expected.get(name) != actual.get(name))
         if differing:
             problems.append(f"{path}: differs from the schemas in {_describe_parts(path, differing)}; "
@@ -362,27 +369,103 @@ def _describe_parts(path: Path, parts: list[str]) -> str:
     return ", ".join(described)
 
 
-def new_workbook(kind: str, project_id: str, name: str, output: Path, *,
-                 start: dt.date | None = None, finish: dt.date | None = None, addin: bool = False) -> Path:
-    """A ready-to-fill workbook: the template with the Project sheet's ID and name filled in.
+def new_workbook(kind: str, project_id: str, name: str, output: Path | None = None, *,
+                 start: dt.date | str | None = None, finish: dt.date | str | None = None, addin: bool = False,
+                 day_first: bool = True) -> Path:
+    """A ready-to-fill workbook: the template with the Project sheet's ID, name and dates filled in.
 
-    ``addin``: the workbook carries the xlwings Lite add-in (Validate, Clear, New project) and its code.
+    What it is given is checked first, as the validator would check it (see :func:`project_fields`),
+    and so is ``output`` (see :func:`check_new_output`; default ``ID-KIND.xlsx``): any problem is a
+    :class:`~pmo_sheets.sources.UsageError` and nothing is written. An existing file is never replaced
+    and no folder is created. ``addin``: the workbook carries the xlwings Lite add-in (Validate, Clear,
+    New project) and its code.
     """
     if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+        raise UsageError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+    fields = project_fields(project_id=project_id, name=name, start=start, finish=finish, day_first=day_first)
+    output = output if output is not None else Path(f"{fields['project_id']}-{kind}.xlsx")
+    check_new_output(output)
     source = template_path(kind)
     workbook = load_workbook(source) if source.exists() else build_template(kind)
-    stamp_project(workbook, project_id=project_id, project_name=name, start_date=start, finish_date=finish)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if not addin:
-        workbook.save(output)
-        return output
-    from pmo_sheets.addin.bundle import with_lite_scripts
-
+    stamp_project(workbook, **fields)
     buffer = io.BytesIO()
-    workbook.save(buffer)  # openpyxl drops add-in parts on load, so they are added after the save
-    output.write_bytes(with_lite_scripts(buffer.getvalue()))
+    workbook.save(buffer)
+    content = buffer.getvalue()
+    if addin:
+        from pmo_sheets.addin.bundle import with_lite_scripts
+
+        content = with_lite_scripts(content)  # openpyxl drops add-in parts on load, so they are added after the save
+    _write_new_file(output, content)
     return output
+
+
+def project_fields(*, project_id: str, name: str, start: dt.date | str | None = None,
+                   finish: dt.date | str | None = None, day_first: bool = True) -> dict[str, Any]:
+    """The Project sheet's ID, name and dates as the validator will read them from the new workbook.
+
+    Each value goes through the same coercion and JSON Schema check as a filled-in cell, and the dates
+    through the finish-after-start rule, so that ``pmo new`` never writes a workbook that ``pmo validate``
+    then flags for what ``pmo new`` was given. Dates are accepted in every form a date cell accepts
+    (``2026-03-31``, ``31/03/2026``, ``31 Mar 2026``). Raises :class:`~pmo_sheets.sources.UsageError`
+    listing the validator's own messages; returns the values to stamp (dates as :class:`datetime.date`).
+    """
+    from pmo_sheets.coerce import Coercer, is_blank
+    from pmo_sheets.records import Row, TableRecords
+    from pmo_sheets.validate import check_schema
+
+    spec = load_tables()["project"]
+    given = {"project_id": project_id, "project_name": name, "start_date": start, "finish_date": finish}
+    values = {field: Coercer(spec.column(field).schema, day_first=day_first)(raw)
+              for field, raw in given.items() if not is_blank(raw)}
+    # Dates not given stay blank for the project manager to fill in: only what is stamped is checked.
+    checked = [field for field in given if field in values or not field.endswith("_date")]
+    records = TableRecords(spec, spec.sheet, [Row(0, values)], {field: spec.column(field).position for field in checked})
+    settings = ValidationSettings(day_first=day_first)  # the plausible date window is the validator's own
+    problems = [item.message for item in check_schema(records, settings=settings)]  # rejected values leave the record
+    row = records.rows[0].values
+    if "start_date" in row and "finish_date" in row and row["finish_date"] < row["start_date"]:  # ISO dates sort as text
+        problems.append(f"{spec.column('finish_date').title} {row['finish_date']} is before "
+                        f"{spec.column('start_date').title} {row['start_date']}")
+    if problems:
+        raise UsageError("; ".join(problems))
+    return {field: dt.date.fromisoformat(value) if field.endswith("_date") else value for field, value in row.items()}
+
+
+def check_new_output(output: Path) -> None:
+    """Refuse an output path ``pmo new`` cannot or must not write: raises :class:`~pmo_sheets.sources.UsageError`.
+
+    The file must be an ``.xlsx`` (the templates carry no macros, and Excel refuses an .xlsx body under
+    another extension), must not exist, and its folder must: a mistyped folder is reported, not created.
+    """
+    try:
+        if output.is_dir():
+            raise UsageError(f"{output} is a folder; give the workbook's file name, ending in .xlsx")
+        if output.suffix.lower() != ".xlsx":
+            raise UsageError(f"{output}: a workbook's file name must end in .xlsx")
+        if output.exists() or output.is_symlink():
+            raise UsageError(f"{output} already exists; choose another name")
+        folder = output.parent
+        if not folder.exists():
+            raise UsageError(f"folder {folder} does not exist; create it first, or choose another")
+        if not folder.is_dir():
+            raise UsageError(f"{folder} is not a folder")
+    except OSError as exc:  # a name too long for the file system, a folder we may not look into
+        raise UsageError(f"cannot write {output} ({exc.strerror or exc})") from None
+
+
+def _write_new_file(output: Path, content: bytes) -> None:
+    """Create ``output`` with ``content``, never replacing a file; a failed write leaves no partial file."""
+    created = False
+    try:
+        with open(output, "xb") as handle:  # "x": a file that appeared since the checks is not overwritten
+            created = True
+            handle.write(content)
+    except FileExistsError:
+        raise UsageError(f"{output} already exists; choose another name") from None
+    except OSError as exc:
+        if created:
+            output.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {output} ({exc.strerror or exc})") from None
 
 
 def stamp_project(workbook: Workbook, **values: Any) -> None:
@@ -391,4 +474,6 @@ def stamp_project(workbook: Workbook, **values: Any) -> None:
     sheet = workbook[spec.sheet]
     for name, value in values.items():
         if value is not None:
-            sheet.cell(spec.column(name).position, 2, value)
+            cell = sheet.cell(spec.column(name).position, 2, value)
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"  # a name such as "=Phase 2" is text as typed, not a formula

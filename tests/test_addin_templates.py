@@ -82,7 +82,7 @@ def test_pmo_new_addin_makes_a_workbook_with_the_addin_and_its_own_id(tmp_path: 
         result = pmo("new", "plan", "--project-id", "PRJ-0042", "--name", "New CRM", "-o", str(target), *extra)
         assert result.exit_code == 0, result.stderr
 
-    assert "with the xlwings Lite add-in" in pmo("new", "plan", "--project-id", "P", "--name", "N", "--addin",
+    assert "with the xlwings Lite add-in" in pmo("new", "plan", "--project-id", "PRJ-1", "--name", "N", "--addin",
                                                  "-o", str(tmp_path / "c.xlsx")).stdout
     ids = [read_addin_settings(path.read_bytes())["xlwingsWorkbookId"] for path in (first, second)]  # type: ignore[index]
     template_id = read_addin_settings(template_path("plan", addin=True).read_bytes())["xlwingsWorkbookId"]  # type: ignore[index]

@@ -205,11 +205,32 @@ def test_annotate_skips_files_it_cannot_read_and_refuses_to_overwrite_a_source(f
 
 
 def test_a_copy_that_cannot_be_written_is_reported_and_exits_2(folder: Path, tmp_path: Path) -> None:
+    impossible = tmp_path / ("c" * 300)  # a folder name no file system takes (chmod would not stop root)
+
+    result = pmo("validate", str(folder / "good.xlsx"), "--annotate", str(impossible))
+
+    assert result.exit_code == 2
+    assert result.stderr == f"pmo: cannot write annotated copy of {folder / 'good.xlsx'}: File name too long ({impossible})\n"
+    assert "1 file checked: 1 valid" in result.stdout  # the report itself is still printed
+
+
+def test_annotate_into_a_file_is_a_usage_error_and_writes_nothing(folder: Path, tmp_path: Path) -> None:
     not_a_folder = tmp_path / "checked"
     not_a_folder.write_text("a file where the folder should be")
 
     result = pmo("validate", str(folder / "good.xlsx"), "--annotate", str(not_a_folder))
 
-    assert result.exit_code == 2
-    assert f"cannot write annotated copy of {folder / 'good.xlsx'}" in result.stderr
-    assert "1 file checked: 1 valid" in result.stdout  # the report itself is still printed
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"pmo: --annotate {not_a_folder}: not a folder\n"
+    assert not_a_folder.read_text() == "a file where the folder should be"
+
+
+def test_annotate_says_where_it_wrote_the_copies(folder: Path, tmp_path: Path) -> None:
+    one = pmo("validate", str(folder / "good.xlsx"), "--annotate", str(tmp_path / "one"))
+    two = pmo("validate", str(folder / "good.xlsx"), str(folder / "mixed.xlsx"), "--annotate", str(tmp_path / "two"))
+    as_json = pmo("validate", str(folder / "good.xlsx"), "--annotate", str(tmp_path / "json"), "--format", "json")
+
+    assert one.stdout.splitlines()[-1] == f"wrote the annotated copy {tmp_path / 'one' / 'good.xlsx'}"
+    assert two.stdout.splitlines()[-1] == f"wrote 2 annotated copies to {tmp_path / 'two'}"
+    assert json.loads(as_json.stdout)["files"][0]["valid"] is True  # stdout stays one JSON document
+    assert as_json.stderr == f"wrote the annotated copy {tmp_path / 'json' / 'good.xlsx'}\n"

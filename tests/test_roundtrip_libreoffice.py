@@ -52,6 +52,7 @@ def test_a_filled_workbook_keeps_its_findings_through_libreoffice(tmp_path: Path
 
 @pytest.mark.parametrize("addin", [False, True], ids=["plain", "carrying-the-addin"])
 def test_a_new_workbook_keeps_its_template_and_findings_through_libreoffice(tmp_path: Path, addin: bool) -> None:
+    (tmp_path / "in").mkdir()
     source = new_workbook("plan", "PRJ-0042", "New CRM", tmp_path / "in" / "PRJ-0042.xlsx", addin=addin)
     before = found(source)
 

@@ -171,7 +171,9 @@ def test_prune_missing_keeps_everything_when_the_projects_folder_itself_is_gone(
     assert "removed (gone" not in result.output
     assert "kept although missing (their folder is not there either" in result.output
     assert sorted(portfolio_rows(config.master)) == sorted(s.project_id for s in samples)
-    assert set(quality(config.master).values()) == {"missing, last good data kept"}
+    statuses = quality(config.master)
+    assert statuses.pop("projects/*.xlsx") == "no files match"  # the glob itself is reported too
+    assert set(statuses.values()) == {"missing, last good data kept"}
 
 
 def test_two_sources_claiming_one_table_is_a_conflict(tmp_path: Path) -> None:
@@ -292,8 +294,8 @@ def test_config_errors_name_the_key_and_write_nothing(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as error:
         load_config(tmp_path / "p.toml")
     message = str(error.value)
-    assert "reporting_currency: 'usd' does not match" in message
-    assert "sources.0: a excel source takes exactly kind and path" in message
+    assert "reporting_currency: 'usd' is not a currency code such as USD (three capital letters)" in message
+    assert "sources[0]: unknown key 'id' (allowed: kind, path); sources[0]: missing key 'path'" in message
     (tmp_path / "q.toml").write_text("name = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(tmp_path / "q.toml")

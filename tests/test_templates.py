@@ -137,7 +137,7 @@ def test_pmo_new_fills_the_dates_it_is_given(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("args", [
     ["new", "portfolio", "--project-id", "PRJ-1", "--name", "X"],
-    ["new", "plan", "--project-id", "PRJ-1", "--name", "X", "--start", "31/03/2026"],
+    ["new", "plan", "--project-id", "PRJ-1", "--name", "X", "--start", "31/13/2026"],
     ["new", "plan", "--name", "X"],
 ], ids=["unknown-kind", "bad-date", "no-project-id"])
 def test_pmo_new_refuses_a_bad_request_and_writes_nothing(args: list[str], tmp_path: Path,
