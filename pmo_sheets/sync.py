@@ -374,7 +374,7 @@ def run_sync(config: PortfolioConfig, *, full: bool = False, prune_missing: bool
     except StateDamaged as damaged:
         if not rebuild_state:
             raise StateDamaged(damaged.path, damaged.reason, config=config.path) from None
-    with SyncLock(config.state, wait=wait, on_wait=on_wait):
+    with _no_new_state_on_config_error(config.state), SyncLock(config.state, wait=wait, on_wait=on_wait):
         removed = remove_leftovers(config.master)  # we hold the lock: no sync is writing these right now
         set_aside = set_state_aside(config.state) if rebuild_state else None
         try:
@@ -395,7 +395,7 @@ def _sync_locked(config: PortfolioConfig, *, full: bool, prune_missing: bool,
     carried = read_master_comments(config.master)
     beside = _side_copy_comments(config.master)
     try:
-        with _no_new_state_on_config_error(config.state), StateStore(config.state) as store:
+        with StateStore(config.state) as store:
             return _sync_with_store(config, store, result, carried, beside, full=full, prune_missing=prune_missing,
                                     progress=progress, write=write)
     except sqlite3.Error as exc:
@@ -619,7 +619,7 @@ def _no_new_state_on_config_error(path: Path) -> Iterator[None]:
         yield
     except ConfigError:
         if not existed:
-            for leftover in (path, path.with_name(path.name + "-journal")):
+            for leftover in (path, path.with_name(path.name + "-journal"), path.with_name(path.name + ".lock")):
                 leftover.unlink(missing_ok=True)
             for folder in created:  # deepest first; only folders this sync made, and only when empty
                 with suppress(OSError):
