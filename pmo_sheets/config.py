@@ -11,6 +11,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from pmo_sheets.readers.limits import DEFAULT_LIMITS, ReadLimits
 from pmo_sheets.schemas import schema_dir
 from pmo_sheets.settings import EARLIEST_YEAR, LATEST_YEAR, ValidationSettings
 from pmo_sheets.sources import UsageError
@@ -50,6 +51,7 @@ class PortfolioConfig:
     google: dict[str, Any] = field(default_factory=dict)
     #: Project ID -> source key (``file:/abs/path.xlsx`` or ``gsheet:ID``) that owns it whatever its age
     owners: dict[str, str] = field(default_factory=dict)
+    limits: ReadLimits = DEFAULT_LIMITS  # [limits]: what one source may cost (docs/trust.md)
 
     @property
     def settings(self) -> ValidationSettings:
@@ -157,6 +159,7 @@ def parse_config(data: dict[str, Any], path: Path) -> PortfolioConfig:
         plausible_years=tuple(data.get("plausible_years", (EARLIEST_YEAR, LATEST_YEAR))),
         workers=data.get("workers", 2),
         google=data.get("google", {}),
+        limits=ReadLimits.from_config(data.get("limits", {})),
     )
     if config.plausible_years[0] > config.plausible_years[1]:
         raise ConfigError(f"{path}: plausible_years: the first year {config.plausible_years[0]} is after the last "

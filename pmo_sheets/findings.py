@@ -73,6 +73,18 @@ _RULES = [
     Rule("file-not-workbook", "Not a workbook", "file", ERROR,
          "The file is not an Excel workbook (for example a CSV or a text file).",
          "Use the project workbook template (pmo new) and save it as .xlsx."),
+    Rule("file-special", "Not a regular file", "file", ERROR,
+         "The path is a named pipe (FIFO), a socket or a device, not a file. It is not opened: reading it could wait forever.",
+         "Point the path or glob at the workbook itself, or move the special file out of the projects folder."),
+    Rule("file-too-large", "Workbook too large", "file", ERROR,
+         "The file is bigger than pmo-sheets reads: on disk, in number of parts, or unpacked (one part or all of them). "
+         "The limits and their reasons are in docs/trust.md.",
+         "Split the workbook (plan, budget and risk log can be separate workbooks) or remove pasted pictures; "
+         "if it really is this big, raise the limit in portfolio.toml's [limits] table."),
+    Rule("file-suspicious", "Workbook refused as a zip bomb", "file", ERROR,
+         "The workbook's archive is built like a zip bomb: a part would unpack to hundreds of times its packed size, "
+         "or unpacks to more than the archive declares. It was refused before it was unpacked.",
+         "Do not open it; ask where it came from. A real workbook saved again from Excel or Google Sheets passes."),
     Rule("source-unreachable", "Source unreachable", "file", ERROR,
          "The source could not be fetched (network failure, quota, timeout, Google's sign-in service busy).",
          "Nothing to fix in the workbook; the next sync tries again."),

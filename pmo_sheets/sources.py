@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import glob
 from pathlib import Path
 
+from pmo_sheets.discovery import DiscoveryLimitError, safe_glob
 from pmo_sheets.grid import Grid, SourceError
 from pmo_sheets.readers.excel import read_excel
 from pmo_sheets.readers.google_refs import is_google_sheet
@@ -25,7 +25,10 @@ def expand_sources(sources: list[str]) -> list[str]:
         if is_google_sheet(source):
             expanded.append(source)  # a URL's '?' is not a glob
         elif _GLOB_CHARS & set(source):
-            matches = sorted(glob.glob(source, recursive=True))
+            try:
+                matches = safe_glob(source)
+            except DiscoveryLimitError as exc:
+                raise UsageError(str(exc)) from None
             if not matches:
                 raise UsageError(f"no files match {source}")
             expanded.extend(matches)

@@ -25,8 +25,11 @@ def sync_with_progress(config: PortfolioConfig, *, full: bool = False, prune_mis
                   transient=True) as bar:
         task = bar.add_task("read", total=None)
 
-        def progress(_: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage == "discover":  # folders being walked: a count, no end known yet
+                bar.update(task, description="looking for workbooks", completed=done, total=None)
+            else:
+                bar.update(task, completed=done, total=total)
 
         return run_sync(config, **options, progress=progress)
 

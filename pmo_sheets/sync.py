@@ -27,7 +27,7 @@ from typing import Any
 
 from pmo_sheets.config import ConfigError, PortfolioConfig
 from pmo_sheets.consolidate import Contribution, Portfolio, consolidate, payload_from_report
-from pmo_sheets.discovery import DiscoveredSource, discover_excel
+from pmo_sheets.discovery import DiscoveredSource, DiscoveryLimitError, discover_excel
 from pmo_sheets.findings import ERROR
 from pmo_sheets.grid import Grid, SheetGrid, SourceError
 from pmo_sheets.lock import DEFAULT_WAIT, Holder, SyncLock
@@ -52,6 +52,7 @@ from pmo_sheets.masterfile import (
     side_copy,
 )
 from pmo_sheets.readers.excel import check_workbook_file, read_excel
+from pmo_sheets.readers.limits import DEFAULT_LIMITS, ReadLimits
 from pmo_sheets.rollups import key_figures, overflowing_projects, project_rollup
 from pmo_sheets.settings import DEFAULT_SETTINGS, ValidationSettings
 from pmo_sheets.sources import UsageError
@@ -90,10 +91,11 @@ def _checked(report: WorkbookReport) -> Checked:
                    [f.to_dict() for f in report.findings], payload_from_report(report) if report.valid else None)
 
 
-def check_excel(path: str, settings: ValidationSettings = DEFAULT_SETTINGS) -> Checked:
-    """Read and validate one workbook file (runs in a worker process)."""
+def check_excel(path: str, settings: ValidationSettings = DEFAULT_SETTINGS,
+                limits: ReadLimits = DEFAULT_LIMITS) -> Checked:
+    """Read and validate one workbook file (runs in a worker process); ``limits`` bound what it may cost."""
     try:
-        grid = read_excel(Path(path))
+        grid = read_excel(Path(path), limits=limits)
     except SourceError as error:
         return _checked(failed_report(path, error))
     return _checked(validate_grid(grid, settings=settings))
@@ -181,7 +183,8 @@ def _now(precise: bool = False) -> str:
     return (moment if precise else moment.replace(microsecond=0)).isoformat().replace("+00:00", "Z")
 
 
-def discover(config: PortfolioConfig) -> tuple[list[DiscoveredSource], list[tuple[str, str, SourceError]], Any]:
+def discover(config: PortfolioConfig, progress: Callable[[str, int, int], None] | None = None,
+             ) -> tuple[list[DiscoveredSource], list[tuple[str, str, SourceError]], Any]:
     """Every source the configuration names, plus sources that could not even be listed."""
     found: list[DiscoveredSource] = []
     failures: list[tuple[str, str, SourceError]] = []
@@ -189,7 +192,11 @@ def discover(config: PortfolioConfig) -> tuple[list[DiscoveredSource], list[tupl
     ours = (config.master, side_copy(config.master))  # never read the master as one of its own sources
     for spec in config.sources:
         if spec.kind == "excel":
-            matched = discover_excel(spec.target, config.base, exclude=ours)
+            try:
+                matched = discover_excel(spec.target, config.base, exclude=ours, limit=config.limits.max_paths_visited,
+                                         progress=None if progress is None else lambda seen: progress("discover", seen, 0))
+            except DiscoveryLimitError as exc:
+                raise ConfigError(f"{config.path}: {exc}; nothing was written") from None
             if not matched:  # only a glob can match nothing: say so rather than sync an empty portfolio quietly
                 failures.append((f"glob:{spec.target}", spec.target, SourceError(
                     "file-missing", f"no .xlsx or .xlsm files match {spec.target} (in {config.base})")))
@@ -216,10 +223,11 @@ def _check_all(config: PortfolioConfig, sources: list[DiscoveredSource],
     if len(excel) >= PARALLEL_FROM and config.workers > 1:
         with worker_pool(config.workers) as pool:  # workers that exit when this process is killed
             paths = [s.locator for s in excel]
-            yield from zip(excel, pool.map(check_excel, paths, [config.settings] * len(paths), chunksize=4), strict=True)
+            yield from zip(excel, pool.map(check_excel, paths, [config.settings] * len(paths),
+                                                [config.limits] * len(paths), chunksize=4), strict=True)
     else:
         for source in excel:
-            yield source, check_excel(source.locator, config.settings)
+            yield source, check_excel(source.locator, config.settings, config.limits)
     for source in sources:
         if source.kind == "excel":
             continue
@@ -413,7 +421,7 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
                      progress: Callable[[str, int, int], None] | None, write: Callable[..., None]) -> SyncResult:
     started = time.perf_counter()
     now = _now()
-    sources, failures, google = discover(config)
+    sources, failures, google = discover(config, progress)
     check_not_a_source(config.master, [Path(s.locator) for s in sources if s.kind == "excel"])
     known = store.sources()
     to_read = [s for s in sources if full or s.key not in known or s.fingerprint is None

@@ -18,6 +18,7 @@ from pmo_sheets.cli import app
 from pmo_sheets.templates import template_path
 
 BAD_FILE_CODES = ["file-missing", "file-empty", "file-corrupt", "file-encrypted", "file-legacy-xls", "file-not-workbook",
+                  "file-special", "file-too-large", "file-suspicious",  # tests/test_hostile_files.py
                   "not-a-template"]
 
 

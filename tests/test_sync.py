@@ -45,9 +45,9 @@ def counted_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     opened: list[str] = []
     real = sync_module.check_excel
 
-    def counting(path: str, settings: ValidationSettings = DEFAULT_SETTINGS):  # type: ignore[no-untyped-def]
+    def counting(path: str, settings: ValidationSettings = DEFAULT_SETTINGS, limits=None):  # type: ignore[no-untyped-def]
         opened.append(Path(path).name)
-        return real(path, settings)
+        return real(path, settings) if limits is None else real(path, settings, limits)
 
     monkeypatch.setattr(sync_module, "check_excel", counting)
     return opened

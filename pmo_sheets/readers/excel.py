@@ -14,6 +14,11 @@ blind spot for error cells is mended: a cell showing #REF! is marked ``t="e"``, 
 
 Sheets are read lazily: the grid lists every sheet, but a sheet's cells are parsed the first time
 they are asked for, so validation never pays for the Instructions and Lists sheets.
+
+The copy is also what keeps hostile files harmless: the file is checked (a regular file, within the
+size limits, a zip directory without a bomb's packing) before anything is inflated, each part of the
+copy is inflated under a cap (:mod:`pmo_sheets.readers.zipguard`), and the parsers only ever see the
+copy. No file is too big to copy: one past :class:`ReadLimits` is refused instead.
 """
 
 from __future__ import annotations
@@ -21,12 +26,14 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pmo_sheets.grid import Grid, Rows, SheetGrid, SourceError
-from pmo_sheets.readers.error_cells import restore_error_cells
+from pmo_sheets.readers.limits import DEFAULT_LIMITS, ReadLimits
+from pmo_sheets.readers.zipguard import check_directory, open_regular_file, read_part
 
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: legacy .xls or an encrypted .xlsx
 _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
@@ -45,60 +52,64 @@ _WORKSHEET = re.compile(r"^xl/worksheets/[^/]+\.xml$")
 _FORMULA = rb"(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)"
 _NOT_VALUES = re.compile(rb"<c\b[^>]*>" + _FORMULA + rb"(?:<v\s*/>|<v></v>)?</c>|<c\b[^>]*/>|" + _FORMULA)
 _ERROR_TYPE = re.compile(rb'(<(?:\w+:)?c\b[^>]*?\bt=")e(")')
-_MAX_COPY = 200 * 1024 * 1024  # inflate at most this much into memory; bigger files are read from disk
 
 
-def check_workbook_file(path: Path) -> None:
-    """Raise :class:`SourceError` with a plain message when ``path`` is not a readable .xlsx/.xlsm."""
-    if not path.exists():
-        raise SourceError("file-missing", f"{path}: file not found")
-    if path.is_dir():
-        raise SourceError("file-not-workbook", f"{path}: is a folder, not a workbook")
-    try:
-        with open(path, "rb") as handle:
+def check_workbook_file(path: Path, *, limits: ReadLimits = DEFAULT_LIMITS) -> None:
+    """Raise :class:`SourceError` with a plain message when ``path`` is not a readable .xlsx/.xlsm.
+
+    Reads nothing but the file's first bytes and its zip directory: special files, oversized files
+    and zip bombs are refused here (see :mod:`pmo_sheets.readers.zipguard`).
+    """
+    with _open_workbook(path, limits):
+        pass
+
+
+@contextmanager
+def _open_workbook(path: Path, limits: ReadLimits) -> Iterator[zipfile.ZipFile]:
+    """The workbook's zip archive, once the file has passed every check that costs no inflating."""
+    with open_regular_file(path, limits=limits) as handle:
+        try:
             head = handle.read(8)
             if head == _CFB_MAGIC:
                 handle.seek(0)
-                content = handle.read()
-    except OSError as exc:
-        raise SourceError("file-missing", f"{path}: cannot be opened ({exc.strerror})") from None
-    if not head:
-        raise SourceError("file-empty", f"{path}: the file is empty (0 bytes)")
-    if head == _CFB_MAGIC:
-        if _ENCRYPTION_INFO in content:
-            raise SourceError("file-encrypted", f"{path}: the workbook is password-protected; remove the password and save again")
-        raise SourceError("file-legacy-xls", f"{path}: this is a legacy Excel 97-2003 (.xls) file; save it as .xlsx")
-    if path.suffix.lower() == ".xls":
-        raise SourceError("file-legacy-xls", f"{path}: .xls files are not supported; save it as .xlsx")
-    if not head.startswith(b"PK"):
-        kind = "a CSV file" if path.suffix.lower() == ".csv" else "not an Excel workbook"
-        raise SourceError("file-not-workbook", f"{path}: {kind}; save it as an Excel workbook (.xlsx)")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-    except zipfile.BadZipFile:
-        raise SourceError("file-corrupt", f"{path}: the workbook is damaged (not a valid .xlsx archive)") from None
-    if "xl/workbook.xml" not in names:
-        raise SourceError("file-not-workbook", f"{path}: a zip archive but not an Excel workbook")
+                content = handle.read()  # within max_file_bytes: open_regular_file checked the size
+        except OSError as exc:
+            raise SourceError("file-missing", f"{path}: cannot be read ({exc.strerror})") from None
+        if head == _CFB_MAGIC:
+            if _ENCRYPTION_INFO in content:
+                raise SourceError("file-encrypted",
+                                  f"{path}: the workbook is password-protected; remove the password and save again")
+            raise SourceError("file-legacy-xls", f"{path}: this is a legacy Excel 97-2003 (.xls) file; save it as .xlsx")
+        if path.suffix.lower() == ".xls":
+            raise SourceError("file-legacy-xls", f"{path}: .xls files are not supported; save it as .xlsx")
+        if not head.startswith(b"PK"):
+            kind = "a CSV file" if path.suffix.lower() == ".csv" else "not an Excel workbook"
+            raise SourceError("file-not-workbook", f"{path}: {kind}; save it as an Excel workbook (.xlsx)")
+        with check_directory(handle, path, limits=limits) as archive:
+            if "xl/workbook.xml" not in set(archive.namelist()):
+                raise SourceError("file-not-workbook", f"{path}: a zip archive but not an Excel workbook")
+            yield archive
 
 
-def read_excel(path: str | Path, *, engine: str = "auto") -> Grid:
+def read_excel(path: str | Path, *, engine: str = "auto", limits: ReadLimits = DEFAULT_LIMITS) -> Grid:
     """The grid of an .xlsx/.xlsm file: every sheet listed, each sheet's cells read when first asked for.
 
     ``engine`` is ``auto`` (calamine when it is installed, else openpyxl), ``calamine`` or ``openpyxl``.
-    Raises :class:`SourceError` when the file is not a readable workbook; a sheet found damaged only
-    when its cells are read raises it then.
+    ``limits`` bounds what the file may cost (size, parts, unpacked bytes, packing ratio); a file past
+    them is refused before any parser sees it. Raises :class:`SourceError` when the file is not a
+    readable workbook; a sheet found damaged only when its cells are read raises it then.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     path = Path(path)
-    check_workbook_file(path)
-    try:
-        copy = values_only_copy(path)
-    except SourceError:
-        raise
-    except Exception as exc:  # a member that does not inflate: a damaged archive
-        raise SourceError("file-corrupt", f"{path}: the workbook is damaged ({_first_line(exc)})") from None
+    with _open_workbook(path, limits) as archive:
+        try:
+            copy = _values_only_copy(archive, path)
+        except SourceError:
+            raise
+        except Exception as exc:  # a member that does not inflate: a damaged archive
+            raise SourceError("file-corrupt", f"{path}: the workbook is damaged ({_first_line(exc)})") from None
+    # From here on, parsers read the in-memory copy only: never the file, whose sizes may lie.
     if engine != "openpyxl":
         try:
             return _read_with_calamine(path, copy)
@@ -112,25 +123,28 @@ def read_excel(path: str | Path, *, engine: str = "auto") -> Grid:
     return _read_with_openpyxl(path, copy)
 
 
-def values_only_copy(path: Path) -> bytes | None:
+def values_only_copy(path: Path, *, limits: ReadLimits = DEFAULT_LIMITS) -> bytes:
     """An uncompressed in-memory copy of the workbook holding only what its cell values need.
 
     Each worksheet loses its trailing rows without a value (empty cells, formulas showing ""), all
     formula text (the cached values stay), and its error cells become text cells showing the error.
-    Parts without cell values (pictures, macros, comments) are left out. Returns None for a file too
-    big to copy into memory; it is then read as it is.
+    Parts without cell values (pictures, macros, comments) are left out. The file is checked against
+    ``limits`` first and no part inflates past its declared size, so the copy is never larger than
+    ``limits.max_unpacked_bytes``.
     """
-    with zipfile.ZipFile(path) as archive:
-        members = [info for info in archive.infolist() if not info.is_dir() and not _NO_VALUES.match(info.filename)]
-        if sum(info.file_size for info in members) > _MAX_COPY:
-            return None
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as copy:
-            for info in members:
-                data = archive.read(info)
-                if _WORKSHEET.match(info.filename):
-                    data = values_only_sheet(data)
-                copy.writestr(info.filename, data)
+    with _open_workbook(path, limits) as archive:
+        return _values_only_copy(archive, path)
+
+
+def _values_only_copy(archive: zipfile.ZipFile, path: Path) -> bytes:
+    members = [info for info in archive.infolist() if not info.is_dir() and not _NO_VALUES.match(info.filename)]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as copy:
+        for info in members:
+            data = read_part(archive, info, path)
+            if _WORKSHEET.match(info.filename):
+                data = values_only_sheet(data)
+            copy.writestr(info.filename, data)
     return buffer.getvalue()
 
 
@@ -170,11 +184,9 @@ def _end_of_values(xml: bytes, end: int) -> int:
     return row_end + len(b"</row>") if row_end >= 0 else -1
 
 
-def _read_with_calamine(path: Path, copy: bytes | None) -> Grid:
+def _read_with_calamine(path: Path, copy: bytes) -> Grid:
     from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
-    if copy is None:
-        return _read_with_calamine_from_disk(path)
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(copy))
     grid = Grid(str(path))
     for meta in workbook.sheets_metadata:
@@ -185,27 +197,11 @@ def _read_with_calamine(path: Path, copy: bytes | None) -> Grid:
     return grid
 
 
-def _read_with_calamine_from_disk(path: Path) -> Grid:
-    """The whole file read by calamine as it is: for workbooks too big to copy into memory."""
-    from python_calamine import CalamineWorkbook, SheetVisibleEnum
-
-    workbook = CalamineWorkbook.from_path(str(path))
-    grid = Grid(str(path))
-    try:
-        for meta in workbook.sheets_metadata:
-            rows = workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-            grid.sheets[meta.name] = SheetGrid(meta.name, rows, hidden=meta.visible != SheetVisibleEnum.Visible)
-    finally:
-        workbook.close()
-    restore_error_cells(path, grid)  # calamine reads #REF! and the like as ""
-    return grid
-
-
-def _read_with_openpyxl(path: Path, copy: bytes | None) -> Grid:
+def _read_with_openpyxl(path: Path, copy: bytes) -> Grid:
     import openpyxl
 
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(copy) if copy is not None else path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(io.BytesIO(copy), read_only=True, data_only=True)
     except Exception as exc:
         raise SourceError("file-corrupt", f"{path}: the workbook is damaged ({_first_line(exc)})") from None
     grid = Grid(str(path))
@@ -214,10 +210,6 @@ def _read_with_openpyxl(path: Path, copy: bytes | None) -> Grid:
             return [list(row) for row in worksheet.iter_rows(min_row=1, min_col=1, values_only=True)]
         grid.sheets[worksheet.title] = SheetGrid(worksheet.title, hidden=worksheet.sheet_state != "visible",
                                                  load=_damage_as_source_error(path, load))
-    if copy is None:
-        for sheet in grid.sheets.values():
-            sheet.rows = sheet.rows  # read now (and kept: the file is closed before returning)
-        workbook.close()
     return grid
 
 
