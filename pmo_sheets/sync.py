@@ -20,7 +20,7 @@ import hashlib
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -620,18 +620,17 @@ def _state_after_check(source: DiscoveredSource, check: Checked, previous: Sourc
 
 @contextmanager
 def _no_new_state_on_config_error(path: Path) -> Iterator[None]:
-    """A configuration error met mid-sync (an FX rate missing) writes nothing: not even a new state store."""
-    created = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    """A configuration error met mid-sync (an FX rate missing) writes nothing: not even a new state store.
+
+    (The lock file beside it stays: lock files are never deleted, see :mod:`pmo_sheets.lock`.)
+    """
     existed = path.exists()
     try:
         yield
     except ConfigError:
         if not existed:
-            for leftover in (path, path.with_name(path.name + "-journal"), path.with_name(path.name + ".lock")):
+            for leftover in (path, path.with_name(path.name + "-journal")):
                 leftover.unlink(missing_ok=True)
-            for folder in created:  # deepest first; only folders this sync made, and only when empty
-                with suppress(OSError):
-                    folder.rmdir()
         raise
 
 

@@ -119,7 +119,8 @@ def test_a_configuration_error_mid_sync_leaves_no_new_state_store(tmp_path: Path
     with pytest.raises(ConfigError, match="no rate for GBP"):
         run_sync(config)
 
-    assert not (tmp_path / "out").exists()  # neither the state store nor the folder made for it
+    assert not config.state.exists()
+    assert [path.name for path in config.state.parent.iterdir()] == ["state.sqlite.lock"]  # locks are never deleted
 
 
 def test_a_configuration_error_keeps_an_existing_state_store(tmp_path: Path) -> None:
@@ -155,7 +156,7 @@ def test_a_google_setting_of_the_wrong_type_in_the_environment_is_a_configuratio
 
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == f"pmo: {path}: PMO_GOOGLE_TIMEOUT_SECONDS: expected a float\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["portfolio.toml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.state.sqlite.lock", "portfolio.toml"]
 
 
 # --- the demo -----------------------------------------------------------------------------------------------------
