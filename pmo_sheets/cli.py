@@ -287,6 +287,49 @@ def sync(
 
 
 @app.command()
+def serve(
+    config: Annotated[Path, typer.Option("--config", "-c", help="portfolio.toml")],
+    every: Annotated[str, typer.Option("--every", help="sync on this schedule: 30s, 15m, 1h")] = "15m",
+    host: Annotated[str, typer.Option(
+        "--host", help="address to listen on; any other than 127.0.0.1 / ::1 / localhost needs a token")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="port to listen on (0: any free port)")] = 8750,
+    debounce: Annotated[str, typer.Option(
+        "--debounce", help="after a save, wait until the folders have been quiet this long before syncing")] = "30s",
+    poll: Annotated[str, typer.Option(
+        "--poll", help="compare fingerprints this often (Google Drive, network shares without file events)")] = "60s",
+    stale_after: Annotated[str | None, typer.Option(
+        "--stale-after", help="/healthz answers 503 once the last good sync is older (default: 2 x --every + 5m)")] = None,
+    grace: Annotated[str, typer.Option(
+        "--grace", help="on SIGTERM or Ctrl-C, wait this long for a sync in progress before abandoning it")] = "30s",
+    token_file: Annotated[Path | None, typer.Option(
+        "--token-file", help="file holding the token (default: the PMO_SERVE_TOKEN variable)")] = None,
+    no_events: Annotated[bool, typer.Option(
+        "--no-events", help="do not watch folders for file events; rely on --poll alone")] = False,
+) -> None:
+    """Run the sync service: syncs on a schedule and on change, serves a status page and a JSON API.
+
+    Runs until SIGTERM or Ctrl-C; the status page is at http://127.0.0.1:8750/.
+    Example: pmo serve --config portfolio.toml --every 15m
+    """
+    try:
+        from pmo_sheets.service.server import ServeOptions, parse_duration
+        from pmo_sheets.service.server import serve as run_service
+    except ModuleNotFoundError as missing:
+        _fail_usage(f"pmo serve needs the serve extra: pip install \"pmo-sheets[serve]\" ({missing.name} is not installed)")
+    try:
+        options = ServeOptions(
+            config=config, every=parse_duration(every, what="--every"), host=host, port=port,
+            debounce=parse_duration(debounce, what="--debounce"), poll=parse_duration(poll, what="--poll"),
+            stale_after=parse_duration(stale_after, what="--stale-after") if stale_after is not None else None,
+            grace=0.0 if grace.strip() in ("0", "0s") else parse_duration(grace, what="--grace"),
+            token_file=token_file, watch_events=not no_events)
+        code = run_service(options)
+    except UsageError as exc:
+        _fail_usage(str(exc))
+    raise typer.Exit(code)
+
+
+@app.command()
 def rules() -> None:
     """Print the catalogue of rule codes as Markdown (docs/rules.md is this output)."""
     typer.echo(catalogue_markdown(), nl=False)

@@ -129,6 +129,7 @@ class SyncResult:
     reread_damaged: list[str] = field(default_factory=list)  # labels whose stored records were damaged: read again
     removed_leftovers: list[str] = field(default_factory=list)  # temporary files of a killed sync, removed
     state_set_aside: Path | None = None  # --rebuild-state: where the previous state file went
+    google_stats: Any = None  # the RequestStats of this sync's Google reader (Drive and Sheets requests made), if any
 
     def count(self, what: str) -> int:
         if what == "read":
@@ -422,6 +423,8 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
     started = time.perf_counter()
     now = _now()
     sources, failures, google = discover(config, progress)
+    if google is not None:  # the same object counts on through the reads below
+        result.google_stats = google.stats
     check_not_a_source(config.master, [Path(s.locator) for s in sources if s.kind == "excel"])
     known = store.sources()
     to_read = [s for s in sources if full or s.key not in known or s.fingerprint is None
