@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from pmo_sheets.samples import plant_mistakes, sample_project, write_workbook
 from portfolio_fixtures import make_portfolio
 from service_process import ServiceProcess
+
+from pmo_sheets.samples import plant_mistakes, sample_project, write_workbook
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
