@@ -6,7 +6,13 @@ mention, and what each install brings.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -105,3 +111,38 @@ def test_the_readme_says_what_each_install_brings_as_pyproject_does() -> None:
     extras = {name: {_package(r) for r in reqs} for name, reqs in project["optional-dependencies"].items()
               if name not in ("all", "test")}
     assert listed == extras
+
+
+def test_readme_serve_commands_work_on_the_demo_portfolio(tmp_path: Path) -> None:
+    block = re.search(r"<!-- README-SERVE -->\n```sh\n(.*?)```\n<!-- /README-SERVE -->", README.read_text(), re.S)
+    assert block, "README's serve commands not found"
+    serve, *calls = block.group(1).strip().splitlines()
+    demo = tmp_path / "demo"
+    write_sample_portfolio(3, demo)
+    with socket.socket() as probe:  # a free port in place of 8750, which another test run may hold
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    words = serve.replace("8750", port).split()
+    assert words[:2] == ["pmo", "serve"]
+    env = {k: v for k, v in os.environ.items() if k != "PMO_SERVE_TOKEN"}
+    service = subprocess.Popen([sys.executable, "-m", "pmo_sheets.cli", *words[1:], "--port", port], cwd=demo, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        outputs = []
+        for call in calls:
+            command = call.replace("8750", port)
+            deadline = time.monotonic() + 30
+            while True:
+                done = subprocess.run(["bash", "-c", command], cwd=demo, capture_output=True, text=True, timeout=30)
+                if (done.returncode == 0 and done.stdout) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)  # the service is still starting
+            assert done.returncode == 0, (command, done.stderr)
+            outputs.append(json.loads(done.stdout))
+    finally:
+        service.terminate()
+        service.wait(timeout=30)
+    status, posted, health = outputs
+    assert status["portfolio"] == "Demo portfolio"
+    assert posted["queued"] is True
+    assert health["status"] in ("ok", "stale")
