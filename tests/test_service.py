@@ -6,18 +6,26 @@ Each test starts the service once (about a second) on a small portfolio in a tem
 from __future__ import annotations
 
 import hashlib
+import http.cookiejar
+import re
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
+import pytest
+from fake_google import FakeGoogle, tabs_from_workbook
 from portfolio_fixtures import make_portfolio
 from service_process import ServiceProcess
 
 from pmo_sheets.lock import SyncLock
+from pmo_sheets.samples import sample_project, write_workbook
 
 TOKEN = "a-test-token-long-enough-0123456789"
 
@@ -90,7 +98,22 @@ def test_post_needs_the_token_and_a_non_loopback_bind_needs_it_for_everything(tm
         assert service.request("POST", "/api/sync", headers={"Authorization": "Bearer wrong-token-xxxxxxxxxxxx"})[0] == 401
         assert service.request("POST", "/api/sync", headers=bearer)[0] == 202
         assert service.json("/api/status", headers=bearer)["portfolio"] == "Test portfolio"
-        assert TOKEN not in service.text()  # never logged
+        # A person logs in once; the cookie then opens the page, and Sync now works with the page's CSRF token
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        login = browser.open(service.base + "/login").read().decode()
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', login)
+        assert csrf
+        wrong = urllib.parse.urlencode({"csrf": csrf[1], "token": "not-the-token-at-all"}).encode()
+        with pytest.raises(urllib.error.HTTPError) as refused_login:
+            browser.open(service.base + "/login", data=wrong)
+        assert refused_login.value.code == 403, service.text()
+        page = browser.open(service.base + "/login", data=urllib.parse.urlencode({"csrf": csrf[1], "token": TOKEN}).encode())
+        html = page.read().decode()
+        assert (page.url == service.base + "/" and 'id="sources"' in html) or "No source has been synced yet" in html
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+        assert csrf
+        assert browser.open(service.base + "/sync", data=urllib.parse.urlencode({"csrf": csrf[1]}).encode()).status == 200
+        assert TOKEN not in service.text() and TOKEN not in html  # never logged, never shown
 
     with ServiceProcess(config.path) as service:  # loopback: reads are open, POST still needs the token
         service.wait_idle()
@@ -160,3 +183,43 @@ def test_sigterm_during_a_sync_keeps_the_previous_master_and_a_sound_state_store
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     assert "12 read" in again.stdout
+
+
+def test_google_sources_are_polled_through_the_drive_listing_alone_until_one_changes(tmp_path: Path,
+                                                                                    google: FakeGoogle) -> None:
+    folder = google.add_folder("PMO - project workbooks")
+    ids = []
+    for number in (1, 2):
+        workbook = write_workbook(sample_project(number, tasks=8, budget_lines=2, months=3, risks=3),
+                                  tmp_path / f"project-{number}.xlsx")
+        tabs, hidden = tabs_from_workbook(workbook)
+        ids.append(google.add_spreadsheet(f"Project {number}", tabs, hidden=hidden, folder=folder))
+    config = tmp_path / "portfolio.toml"
+    config.write_text(f"""
+name = "Google portfolio"
+reporting_currency = "USD"
+master = "master.xlsx"
+[fx]
+EUR = 1.08
+GBP = 1.27
+[[sources]]
+kind = "google_folder"
+id = "{folder}"
+[google]
+api_base = "{google.url}"
+requests_per_minute = 100000
+""", encoding="utf-8")
+    with ServiceProcess(config, "--every", "1h", "--poll", "0.3s", "--debounce", "0.2s") as service:
+        assert service.wait_idle()["sources"]["ok"] == 2
+        google.reset_log()
+        time.sleep(2)  # several polls: each one Drive listing, no Sheets request
+        assert google.count("sheets") == 0
+        assert google.count("drive") >= 3
+        assert service.json("/api/status")["syncs"] == 1
+
+        google.update(ids[1], "Project", 2, 2, "Renamed in the browser")
+        status = service.wait_idle(syncs=2)
+        assert status["last_sync"]["trigger"] == "change"
+        assert google.count("sheets") == 1  # the changed spreadsheet only, in one batch request
+        metrics = service.get("/metrics")[1].decode()
+        assert 'pmo_google_requests_total{api="sheets"} 3.0' in metrics  # 2 at the first sync, 1 now

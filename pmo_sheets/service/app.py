@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, Undefined, select_autoescape
 from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -149,10 +149,13 @@ def _ago(value: str | None) -> str:
 
 
 def _money(value: Any) -> str:
+    """A whole amount with thousands separators; a dash before the first sync gave any figure."""
+    if isinstance(value, Undefined) or value is None:
+        return "–"
     try:
         return f"{float(value):,.0f}"
     except (TypeError, ValueError):
-        return ""
+        return "–"
 
 
 def build_app(service: Service) -> Starlette:
