@@ -161,7 +161,7 @@ def test_a_hand_run_sync_holding_the_lock_makes_the_service_wait_its_turn(tmp_pa
 
 
 def test_sigterm_during_a_sync_keeps_the_previous_master_and_a_sound_state_store(tmp_path: Path) -> None:
-    config, _ = make_portfolio(tmp_path, 12, tasks=60, budget_lines=10, months=6, risks=20,
+    config, _ = make_portfolio(tmp_path, 20, tasks=60, budget_lines=10, months=6, risks=20,
                                extra="workers = 1")
     with ServiceProcess(config.path, "--every", "1h", "--poll", "1h", "--grace", "0") as service:
         service.wait_idle()
@@ -171,8 +171,12 @@ def test_sigterm_during_a_sync_keeps_the_previous_master_and_a_sound_state_store
         for workbook in (tmp_path / "projects").glob("*.xlsx"):
             workbook.touch()  # every source to be read again
         service.request("POST", "/api/sync", headers={"Authorization": f"Bearer {token}"})
-        service.wait_for(lambda: (s := service.json("/api/status"))["syncing"] and (s["progress"] or {}).get("stage") == "read",
-                         timeout=20, what="the sync to be reading")
+
+        def early_in_the_read() -> bool:  # well before the new master could be written
+            progress = service.json("/api/status")["progress"] or {}
+            return progress.get("stage") == "read" and progress.get("total") == 20 and progress["done"] <= 8
+
+        service.wait_for(early_in_the_read, timeout=20, what="the sync to be reading")
         assert service.stop(signal.SIGTERM) == 0
     assert "abandoned" in service.text()
     assert _digest(master) == before
@@ -182,7 +186,7 @@ def test_sigterm_during_a_sync_keeps_the_previous_master_and_a_sound_state_store
     again = subprocess.run([sys.executable, "-m", "pmo_sheets.cli", "sync", "--config", str(config.path)],
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
-    assert "12 read" in again.stdout
+    assert "20 read" in again.stdout
 
 
 def test_google_sources_are_polled_through_the_drive_listing_alone_until_one_changes(tmp_path: Path,
