@@ -78,6 +78,9 @@ def test_a_poll_finds_changes_without_file_events(tmp_path: Path) -> None:
         assert detail["detail"] == "unreadable, last good data kept"
         assert detail["findings"][0]["rule"] == "file-corrupt"
         assert str(tmp_path) not in str(detail)  # the page and API show no path outside the portfolio
+        status, body, headers = service.request("GET", "/master")  # the page's download link
+        assert status == 200 and body == (tmp_path / "out" / "master.xlsx").read_bytes()
+        assert 'filename="master.xlsx"' in headers["content-disposition"]
 
 
 def test_post_needs_the_token_and_a_non_loopback_bind_needs_it_for_everything(tmp_path: Path) -> None:

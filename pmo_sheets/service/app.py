@@ -62,7 +62,7 @@ class Service:
         """What ``/api/status`` returns (and the status page shows)."""
         scheduler = self.scheduler
         running, progress = scheduler.running, scheduler.progress
-        runs = list(scheduler.runs)
+        runs = scheduler.recent_runs()
         last = runs[-1] if runs else None
         fresh = self.last_fresh(snapshot)
         return {
@@ -179,7 +179,7 @@ def build_app(service: Service) -> Starlette:
         status = service.status(snapshot)
         return page(request, "index.html", {
             "status": status, "sources": snapshot.sources, "statuses": STATUSES,
-            "chart": Markup(history_svg(snapshot.history)), "runs": list(reversed(service.scheduler.runs))[:8],
+            "chart": Markup(history_svg(snapshot.history)), "runs": list(reversed(service.scheduler.recent_runs()))[:8],
             "master_exists": service.config.master.is_file(), "master_name": service.config.master.name,
             "refresh": 2 if status["syncing"] or status["queued"] else 60,
         })
@@ -247,7 +247,7 @@ def build_app(service: Service) -> Starlette:
     def api_history(request: Request) -> Response:
         snapshot = service.view.snapshot()
         return JSONResponse({"history": [{"synced_at": at, "figures": figures} for at, figures in snapshot.history],
-                             "runs": [run.to_dict() for run in service.scheduler.runs]})
+                             "runs": [run.to_dict() for run in service.scheduler.recent_runs()]})
 
     def api_sync(request: Request) -> Response:
         queued = service.scheduler.request("request")
@@ -257,7 +257,8 @@ def build_app(service: Service) -> Starlette:
         snapshot = service.view.snapshot()
         fresh = service.last_fresh(snapshot)
         ok = service.healthy(snapshot)
-        last = service.scheduler.runs[-1] if service.scheduler.runs else None
+        runs = service.scheduler.recent_runs()
+        last = runs[-1] if runs else None
         body = {"status": "ok" if ok else "stale", "last_good_sync": iso(fresh), "stale_after_seconds": service.stale_after,
                 "last_sync_outcome": last.outcome if last else None}
         if not ok and last is not None and last.outcome == "failed":

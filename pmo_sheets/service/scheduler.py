@@ -106,7 +106,7 @@ class SyncScheduler:
         self.runs: deque[SyncRun] = deque(maxlen=RUNS_KEPT)
         self.last_success: float | None = None  # finished, master written or nothing to write
         self.last_failure: SyncRun | None = None
-        self.syncs = 0  # attempts that called run_sync (busy ones included)
+        self.syncs = 0  # sync attempts, whatever their outcome
         self._seen: dict[str, str | None] = {}  # fingerprints at the last poll
         self._thread = threading.Thread(target=self._loop, name="pmo-sync", daemon=True)
 
@@ -133,6 +133,11 @@ class SyncScheduler:
                 self._change_why = why
             self._change_last = now
             self._cond.notify_all()
+
+    def recent_runs(self) -> list[SyncRun]:
+        """The attempts remembered, oldest first (a copy: the sync thread appends while pages read)."""
+        with self._cond:
+            return list(self.runs)
 
     @property
     def queued(self) -> str | None:
@@ -198,9 +203,9 @@ class SyncScheduler:
         self.running, self.progress = run, Progress("starting")
         result: SyncResult | None = None
         log.info("sync started (%s)", _TRIGGERS.get(trigger, trigger))
+        self.syncs += 1
         try:
             config = load_config(self.config_path)  # read again each time: an edited portfolio.toml takes effect
-            self.syncs += 1
             result = self._sync(config, wait=0, progress=self._set_progress)
         except SyncBusy as busy:
             run.outcome, run.message = "busy", f"{busy}; trying again in {BUSY_RETRY:g} s"
