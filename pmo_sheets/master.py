@@ -42,6 +42,7 @@ from pmo_sheets.cells import column_letter, quote_sheet
 from pmo_sheets.coerce import date_to_serial
 from pmo_sheets.config import ConfigError
 from pmo_sheets.consolidate import Portfolio
+from pmo_sheets.master_print import LaidOutWorksheet, PrintHeading, apply_page_setup, shown_characters
 from pmo_sheets.masterfile import MASTER_PROPERTY, temp_affixes
 from pmo_sheets.ratings import RISK_HIGH_FROM, RISK_MEDIUM_FROM
 from pmo_sheets.rollups import (
@@ -308,6 +309,7 @@ class MasterWriter:
                            "valign": "vcenter", "border": 1, "border_color": "#BFBFBF"}),
             "title": add({"bold": True, "font_size": 14, "font_color": "#1F4E78"}),
             "note": add({"italic": True, "font_color": "#595959"}),
+            "wrapped_note": add({"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"}),
             "date": add({"num_format": "yyyy-mm-dd"}),
             "money": add({"num_format": "#,##0.00;[Red]-#,##0.00"}),
             "percent": add({"num_format": "0%"}),
@@ -329,8 +331,9 @@ class MasterWriter:
         self.fx_currencies = sorted(content.fx)
 
     # ----------------------------------------------------------------- helpers
-    def _sheet(self, name: str) -> Worksheet:
-        return self.book.add_worksheet(name)
+    def _sheet(self, name: str) -> LaidOutWorksheet:
+        # A LaidOutWorksheet notes what each cell shows, for the column widths and page setup (master_print).
+        return self.book.add_worksheet(name, worksheet_class=LaidOutWorksheet)
 
     def _text(self, sheet: Worksheet, row: int, col: int, value: Any, cell_format: Any = None) -> None:
         """Write a value; text exactly as given (cut only past what a cell holds).
@@ -455,6 +458,9 @@ class MasterWriter:
         self._write_history(sheets["History"])
         for table, (frame, parts, part_sheets) in data_plan.items():
             self._write_data(table, frame, parts, part_sheets, progress)
+        heading = PrintHeading(portfolio=content.name, synced_at=content.synced_at)
+        for sheet in self.book.worksheets():
+            apply_page_setup(sheet, sheet.layout, heading)
         sheets["Portfolio"].activate()
 
     def _write_fx(self, sheet: Worksheet) -> None:
@@ -487,7 +493,7 @@ class MasterWriter:
         headers = [c[0] for c in self.PORTFOLIO_COLUMNS] + content.comment_headers
         widths = [c[2] for c in self.PORTFOLIO_COLUMNS] + [40] * len(content.comment_headers)
         self._header(sheet, 0, headers, widths)
-        sheet.set_row(0, 30)
+        sheet.set_row(0, 45)  # three lines of wrapped header ("Highest Risk Score")
         tasks, budget, risks, project_data = (self.refs[t] for t in ("tasks", "budget", "risks", "projects"))
         ccy = self.content.reporting_currency
         sheet.write_comment(0, 12, f"SUMIFS over Budget data, converted to {ccy} with the FX sheet's rate.")
@@ -603,7 +609,12 @@ class MasterWriter:
             for col, colour in ((2, "#1F4E78"), (5, "#ED7D31")):
                 chart.add_series({"name": ["Programs", 0, col], "categories": ["Programs", 1, 0, rows, 0],
                                   "values": ["Programs", 1, col, rows, col], "fill": {"color": colour}})
-            chart.set_title({"name": f"Budget vs EAC by program ({self.content.reporting_currency})"})
+            chart.set_title({"name": f"Budget vs EAC by program ({self.content.reporting_currency})",
+                             "name_font": {"size": 12, "bold": True}})
+            chart.set_y_axis({"name": self.content.reporting_currency, "num_format": "#,##0",
+                              "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+            chart.set_x_axis({"name": "Program"})
+            chart.set_legend({"position": "bottom"})
             chart.set_size({"width": 720, "height": 360})
             sheet.insert_chart(rows + 3, 0, chart)
         sheet.freeze_panes(1, 1)
@@ -613,12 +624,14 @@ class MasterWriter:
         budget = self.refs["budget"]
         self._text(sheet, 0, 0, f"{content.name}: budget, actuals and forecast in {content.reporting_currency}",
                    fmt["title"])
-        sheet.write_string(1, 0, "Each figure adds every currency's SUMIFS over Budget data times that currency's rate on the FX "
-                                 "sheet, for the lines whose key column on Budget data holds the row's key (column G).",
-                           fmt["note"])
         sheet.set_column(0, 0, 26)
         sheet.set_column(1, 5, 16)
         sheet.set_column(6, 6, 12)
+        # Merged over the table's width and wrapped, so that it prints whole on the page.
+        sheet.set_row(1, 30)
+        sheet.merge_range(1, 0, 1, 6, "Each figure adds every currency's SUMIFS over Budget data times that currency's "
+                                      "rate on the FX sheet, for the lines whose key column on Budget data holds the "
+                                      "row's key (column G).", self.formats["wrapped_note"])
         row = 3
         for field_name, title in (("program", "Program"), ("cost_center", "Cost Center"), ("category", "Category"),
                                   ("fiscal_period", "Fiscal Period")):
@@ -731,7 +744,11 @@ class MasterWriter:
             for col in (5, 7):
                 chart.add_series({"name": ["History", 0, col], "categories": ["History", 1, 0, rows, 0],
                                   "values": ["History", 1, col, rows, col]})
-            chart.set_title({"name": "Budget and EAC over time"})
+            chart.set_title({"name": f"Budget and EAC over time ({self.content.reporting_currency})",
+                             "name_font": {"size": 12, "bold": True}})
+            chart.set_y_axis({"name": self.content.reporting_currency, "num_format": "#,##0"})
+            chart.set_x_axis({"name": "Sync"})
+            chart.set_legend({"position": "bottom"})
             sheet.insert_chart(rows + 2, 0, chart)
         sheet.freeze_panes(1, 1)
 
@@ -742,16 +759,20 @@ class MasterWriter:
             for col, value in enumerate(row):
                 self._text(sheet, r, col, str(value))
 
-    def _write_data(self, table: str, frame: pd.DataFrame, parts: list[tuple[str, int]], sheets: list[Worksheet],
+    def _write_data(self, table: str, frame: pd.DataFrame, parts: list[tuple[str, int]], sheets: list[LaidOutWorksheet],
                     progress: Callable[[int], None] | None) -> None:
         """Headers, widths, formats and filters through XlsxWriter; the rows themselves are spliced in on close."""
         columns = DATA_SHEETS[table][1]
         values = [_column_values(frame, column) for column in columns]
+        # The rows bypass XlsxWriter, so their widths are measured here: once per table, every part alike.
+        shown = [shown_characters(frame[c.field], c.kind) if c.field in frame.columns else 0 for c in columns]
         offset = 0
         for (_, count), sheet in zip(parts, sheets, strict=True):
             self._header(sheet, 0, [c.header for c in columns])
             for col, column in enumerate(columns):
                 sheet.set_column(col, col, column.width, self.formats.get(column.kind) if column.kind != "text" else None)
+                sheet.layout.need(col, shown[col])
+            sheet.layout.cover(count, len(columns) - 1)
             sheet.freeze_panes(1, 2)
             sheet.autofilter(0, 0, max(count, 1), len(columns) - 1)
             part = f"xl/worksheets/sheet{self.book.worksheets().index(sheet) + 1}.xml"
