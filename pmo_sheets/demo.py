@@ -127,4 +127,5 @@ def run_demo(count: int, directory: Path, *, echo: Callable[[str], None] = print
     echo(f"Try: pmo validate {directory / 'projects' / '*.xlsx'} --annotate {directory / 'annotated'}")
     echo(f"     pmo new plan --project-id PRJ-0100 --name Pilot --addin -o {directory / 'PRJ-0100.xlsx'}"
          "  (opens the Validate add-in in Excel)")
+    echo(f"     pmo serve --config {directory / 'portfolio.toml'}  (syncs by itself; status page on http://127.0.0.1:8750/)")
     return 0 if first.written and second.written and first.exit_code == 0 and second.exit_code == 1 else 1

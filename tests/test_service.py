@@ -37,7 +37,7 @@ def _digest(path: Path) -> str:
 def test_a_saved_workbook_shows_up_within_seconds_and_a_burst_of_saves_gives_one_sync(tmp_path: Path) -> None:
     config, _ = make_portfolio(tmp_path, 2)
     projects = tmp_path / "projects"
-    with ServiceProcess(config.path, "--debounce", "1s", "--every", "1h", "--poll", "1h") as service:
+    with ServiceProcess(config.path, "--debounce", "2s", "--every", "1h", "--poll", "1h") as service:
         first = service.wait_idle()
         assert first["sources"]["ok"] == 2 and first["figures"]["projects"] == 2
 
@@ -55,7 +55,7 @@ def test_a_saved_workbook_shows_up_within_seconds_and_a_burst_of_saves_gives_one
             return status if status["syncs"] >= 2 and not status["syncing"] and not status["queued"] else None
 
         after = service.wait_for(seen, timeout=15, what="the saved workbook to be synced")
-        time.sleep(1.5)  # a second sync would have started by now
+        time.sleep(2.5)  # a second sync would have started by now
         after = service.json("/api/status")
         assert after["syncs"] == 2, service.text()
         assert after["last_sync"]["trigger"] == "change"
