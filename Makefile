@@ -19,7 +19,8 @@ demo: $(BIN)/pmo
 
 test: $(BIN)/pmo
 	$(BIN)/ruff check pmo_sheets tests benchmarks
-	$(BIN)/python -m pytest -q
+	# Two workers: tests sharing a module-scoped fixture stay on one worker (--dist loadgroup + xdist_group).
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 templates: $(BIN)/pmo
 	$(BIN)/pmo templates

@@ -14,6 +14,16 @@ sys.path.insert(0, str(Path(__file__).parent))  # lets tests import the helper m
 from fake_google import FakeGoogle
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test` runs -n 2 --dist loadgroup), tests that share a module-scoped
+    fixture (a synced portfolio, a LibreOffice recalculation) stay on one worker, so the fixture is built once."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        definitions = info.name2fixturedefs.values() if info is not None else []
+        if any(defs and defs[-1].scope == "module" for defs in definitions):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__ if item.module else item.nodeid))
+
+
 @pytest.fixture(autouse=True)
 def _no_google_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the developer's own PMO_GOOGLE_* settings."""
