@@ -255,6 +255,8 @@ def sync(
     rebuild_state: Annotated[bool, typer.Option(
         "--rebuild-state", help="set the state store aside and start a new one: every source is read again, "
                                 "finance's comments come from the master")] = False,
+    notify: Annotated[bool, typer.Option(
+        "--notify", help="then mail each PM the problems of their workbooks ([email]; as pmo chase)")] = False,
 ) -> None:
     """Consolidate every source into the master portfolio workbook.
 
@@ -283,7 +285,40 @@ def sync(
         typer.echo(text_summary(result))
     if result.error and not result.written:  # nothing written (a full or read-only folder): one line, like exit 2's
         typer.echo(f"pmo: {result.error}", err=True)
+    if notify and result.written:
+        from pmo_sheets.chase import run_chase
+
+        try:  # a mail that cannot be sent is a line of the summary, never a failed sync
+            lines = run_chase(settings).lines()
+        except UsageError as exc:
+            lines = [f"chase list not sent: {exc}"]
+        typer.echo("\n".join(lines), err=output_format is OutputFormat.json)
     raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def chase(
+    config: Annotated[Path, typer.Option("--config", "-c", help="portfolio.toml")],
+    dry_run: Annotated[Path | None, typer.Option(
+        "--dry-run", metavar="DIR", help="write the mails as .eml files into DIR instead of sending them")] = None,
+) -> None:
+    """Mail each project manager the problems of their workbooks found by the last sync.
+
+    What is wrong, where, how to fix it and since when; at most one mail a day per PM, and only when
+    their list changed. SMTP settings: [email] in portfolio.toml. Exit code 1 when mail could not be sent.
+    Example: pmo chase --config portfolio.toml --dry-run outbox/
+    """
+    from pmo_sheets.chase import run_chase
+    from pmo_sheets.config import load_config
+
+    if dry_run is not None and _not_a_folder(dry_run):
+        _fail_usage(f"--dry-run {dry_run}: not a folder")
+    try:
+        result = run_chase(load_config(config), dry_run=dry_run)
+    except UsageError as exc:
+        _fail_usage(str(exc))
+    typer.echo("\n".join(result.lines()))
+    raise typer.Exit(1 if result.problems else 0)
 
 
 @app.command()

@@ -52,6 +52,7 @@ class PortfolioConfig:
     #: Project ID -> source key (``file:/abs/path.xlsx`` or ``gsheet:ID``) that owns it whatever its age
     owners: dict[str, str] = field(default_factory=dict)
     limits: ReadLimits = DEFAULT_LIMITS  # [limits]: what one source may cost (docs/trust.md)
+    email: dict[str, Any] = field(default_factory=dict)  # [email]: the chase list's SMTP settings (chase.py)
 
     @property
     def settings(self) -> ValidationSettings:
@@ -160,6 +161,7 @@ def parse_config(data: dict[str, Any], path: Path) -> PortfolioConfig:
         workers=data.get("workers", 2),
         google=data.get("google", {}),
         limits=ReadLimits.from_config(data.get("limits", {})),
+        email=data.get("email", {}),
     )
     if config.plausible_years[0] > config.plausible_years[1]:
         raise ConfigError(f"{path}: plausible_years: the first year {config.plausible_years[0]} is after the last "
