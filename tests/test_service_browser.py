@@ -54,6 +54,7 @@ def _statuses(driver: object) -> dict[str, str]:
 
 def test_the_status_page_shows_each_sources_status_its_findings_and_sync_now_updates_it(tmp_path: Path,
                                                                                       browser: object) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -86,11 +87,12 @@ def test_the_status_page_shows_each_sources_status_its_findings_and_sync_now_upd
                  for row in driver.find_elements(By.CSS_SELECTOR, "#findings tbody tr")]  # type: ignore[attr-defined]
         assert "Tasks!E5" in cells and "Risks!F3" in cells
 
-        driver.back()  # type: ignore[attr-defined]
+        driver.get(service.base + "/")  # type: ignore[attr-defined]
         write_workbook(sample_project(7), projects / "PRJ-0007.xlsx")  # the PM fixed it; no event-driven sync (1 h debounce)
         driver.find_element(By.ID, "sync-now").click()  # type: ignore[attr-defined]
-        WebDriverWait(driver, 20, poll_frequency=0.2).until(
-            lambda d: _statuses(d).get("projects/PRJ-0007.xlsx") == "ok")  # the page refreshes itself after Sync now
+        # The page refreshes itself every 2 s while the sync runs: an element read during a reload has gone stale
+        WebDriverWait(driver, 20, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda d: _statuses(d).get("projects/PRJ-0007.xlsx") == "ok")
         assert service.json("/api/status")["last_sync"]["trigger"] == "request"
 
         errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]  # type: ignore[attr-defined]
