@@ -11,7 +11,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # lets tests import the helper modules beside them
 
+import soffice
 from fake_google import FakeGoogle
+
+_SOFFICE_FIXTURES: set[str] = set()  # fixtures whose set-up ran LibreOffice (a module-scoped recalculation)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -22,6 +25,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         definitions = info.name2fixturedefs.values() if info is not None else []
         if any(defs and defs[-1].scope == "module" for defs in definitions):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__ if item.module else item.nodeid))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    soffice.USES.clear()  # before any fixture of this test is set up
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest) -> object:
+    before = len(soffice.USES)
+    result = yield
+    if len(soffice.USES) > before:
+        _SOFFICE_FIXTURES.add(fixturedef.argname)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> object:
+    """The `soffice` marker means what it says: every test that runs LibreOffice carries it, and only those."""
+    result = yield
+    marked = item.get_closest_marker("soffice") is not None
+    uses = bool(soffice.USES) or bool(_SOFFICE_FIXTURES & set(getattr(item, "fixturenames", ())))
+    if uses and not marked:
+        pytest.fail(f"{item.nodeid} runs LibreOffice but has no @pytest.mark.soffice", pytrace=False)
+    if marked and not uses:
+        pytest.fail(f"{item.nodeid} is marked soffice but never runs LibreOffice", pytrace=False)
+    return result
 
 
 @pytest.fixture(autouse=True)

@@ -31,10 +31,21 @@ _PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+# How many times a test (or a fixture it uses) asked for LibreOffice; tests/conftest.py checks it
+# against the `soffice` marker, so that `-m "not soffice"` deselects exactly the tests that need it.
+USES: list[str] = []
+
+
+def in_ci() -> bool:
+    """Whether this is a CI run: CI=true (GitHub Actions, GitLab) or CI=1 (others) alike."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
 def require_soffice() -> str:
     """The soffice binary; skips the test without it, except in CI where its absence is a failure."""
+    USES.append("soffice")
     if SOFFICE is None:
-        if os.environ.get("CI", "").lower() == "true":
+        if in_ci():
             pytest.fail("LibreOffice (soffice) is required in CI; .ci/run installs libreoffice-calc")
         pytest.skip("LibreOffice (soffice) is not installed; install libreoffice-calc to run this test")
     return SOFFICE

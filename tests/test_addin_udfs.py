@@ -19,8 +19,6 @@ from pmo_sheets.addin import pmo_budget_rag, pmo_risk_rating, pmo_risk_score, pm
 from pmo_sheets.samples import SampleProject, sample_project, write_workbook
 from pmo_sheets.schemas import load_tables
 
-pytestmark = pytest.mark.soffice
-
 START = dt.date(2026, 3, 2)
 SLIPS = [-3, 0, 1, 9, 10, 11, 40, None]  # days late against the baseline; None: no baseline
 EACS = [None, 0.0, 900.0, 1000.0, 1000.01, 1050.0, 1099.99, 1100.0, 1100.01, 1250.0]  # against a budget of 1000
@@ -56,6 +54,7 @@ def column_values(sheet: Any, table: str, fields: list[str], rows: int) -> list[
     return [{name: sheet.cell(row, spec.column(name).position).value for name in fields} for row in range(2, rows + 2)]
 
 
+@pytest.mark.soffice
 def test_rating_functions_agree_with_the_template_formulas_as_libreoffice_calculates_them(tmp_path: Path) -> None:
     sample = rating_sample()
     source = write_workbook(sample, tmp_path / "ratings.xlsx")

@@ -21,6 +21,8 @@ from soffice import formula_cells, recalculate, require_soffice, same_value
 
 from pmo_sheets.sync import run_sync
 
+pytestmark = pytest.mark.soffice
+
 
 def source_frames(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Projects, budget lines and risks read straight from the source workbooks with pandas."""

@@ -56,6 +56,7 @@ def test_per_part_subtotals_cache_each_parts_own_sum(forty_parts: Path) -> None:
     assert cached["Portfolio"]["M2"].value == pytest.approx(sum(budget) * FX["EUR"])  # PRJ-0001 is in EUR
 
 
+@pytest.mark.soffice
 def test_a_master_whose_tables_span_forty_sheets_recalculates_to_the_same_totals(forty_parts: Path,
                                                                                 tmp_path: Path) -> None:
     require_soffice()
