@@ -364,6 +364,46 @@ def serve(
     raise typer.Exit(code)
 
 
+class PackFormat(StrEnum):
+    pdf = "pdf"
+    html = "html"
+
+
+@app.command()
+def report(
+    config: Annotated[Path, typer.Option("--config", "-c", help="portfolio.toml")],
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="the file to write (default: status-pack.pdf or status-pack.html)")] = None,
+    output_format: Annotated[PackFormat, typer.Option("--format", help="pdf or html")] = PackFormat.pdf,
+) -> None:
+    """Write the portfolio status pack: a summary page, then one page per project, from the master.
+
+    Example: pmo report --config portfolio.toml -o status-pack.pdf
+    """
+    from pmo_sheets.config import load_config
+
+    try:
+        from pmo_sheets.statuspack import render_html, render_pdf
+        if output_format is PackFormat.pdf:
+            import weasyprint  # noqa: F401  (checked here, so that a missing extra is one line)
+    except (ModuleNotFoundError, OSError) as missing:  # OSError: WeasyPrint without the system's pango
+        _fail_usage(f"the status pack needs the report extra: pip install \"pmo-sheets[report]\" ({missing})")
+    target = output or Path(f"status-pack.{output_format.value}")
+    if _not_a_folder(target.parent) or target.is_dir():
+        _fail_usage(f"-o {target}: not a file in an existing folder")
+    try:
+        settings = load_config(config)
+        if output_format is PackFormat.pdf:
+            render_pdf(settings, target)
+        else:
+            target.write_text(render_html(settings), encoding="utf-8")
+    except UsageError as exc:
+        _fail_usage(str(exc))
+    except OSError as exc:
+        _fail_usage(f"cannot write {target} ({exc.strerror or exc})")
+    typer.echo(f"wrote {target}")
+
+
 @app.command()
 def rules() -> None:
     """Print the catalogue of rule codes as Markdown (docs/rules.md is this output)."""

@@ -107,7 +107,7 @@ def test_the_readme_says_what_each_install_brings_as_pyproject_does() -> None:
 
     assert listed.pop("") == {_package(r) for r in project["dependencies"]}
     assert listed.pop("all") == {"all of the above"}
-    assert project["optional-dependencies"]["all"] == ["pmo-sheets[cli,google,addin,serve]"]
+    assert project["optional-dependencies"]["all"] == ["pmo-sheets[cli,google,addin,serve,report]"]
     extras = {name: {_package(r) for r in reqs} for name, reqs in project["optional-dependencies"].items()
               if name not in ("all", "test")}
     assert listed == extras

@@ -1,0 +1,90 @@
+"""The portfolio status pack: a PDF of 1 + N pages whose figures are the master's cached values.
+
+The demo portfolio of 5 projects: PRJ-0002 was saved with mistakes and PRJ-0003 truncated, so both show
+their last good data, and their pages must say so. The figures are checked against the master read
+independently here with openpyxl, page by page (pypdf reads the PDF back).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from pmo_sheets.cli import app
+from pmo_sheets.demo import run_demo
+
+pypdf = pytest.importorskip("pypdf")
+pytest.importorskip("weasyprint")
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    folder = tmp_path_factory.mktemp("pack") / "demo"
+    assert run_demo(5, folder, echo=lambda line: None) == 0
+    target = folder / "out" / "status-pack.pdf"
+    (folder / "out").mkdir()
+    result = CliRunner().invoke(app, ["report", "--config", str(folder / "portfolio.toml"), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"wrote {target}"
+    pages = [" ".join((page.extract_text() or "").split()) for page in pypdf.PdfReader(target).pages]
+    return folder, pages
+
+
+def portfolio_rows(master: Path) -> list[dict[str, object]]:
+    sheet = openpyxl.load_workbook(master, data_only=True)["Portfolio"]
+    rows = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(rows[0], row, strict=False)) for row in rows[1:]]
+
+
+def money(value: object) -> str:
+    return f"{float(value):,.2f}"
+
+
+def test_one_summary_page_then_one_page_per_project_with_the_masters_figures(pack: tuple[Path, list[str]]) -> None:
+    folder, pages = pack
+    rows = portfolio_rows(folder / "master.xlsx")
+    projects = [row for row in rows if row["Project ID"] != "Total"]
+    total = next(row for row in rows if row["Project ID"] == "Total")
+    assert len(projects) == 5 and len(pages) == 1 + 5
+    summary = pages[0]
+    assert "Demo portfolio: portfolio status" in summary and "Budget vs EAC by program (USD)" in summary
+    for key in ("Approved Budget", "Budget", "Actuals", "Forecast", "EAC", "Variance"):
+        assert money(total[key]) in summary, key
+    for row, page in zip(projects, pages[1:], strict=True):
+        assert page.startswith(f"{row['Project ID']} · {row['Project Name']}"), page[:80]
+        for key in ("Approved Budget", "Budget", "Actuals", "Forecast", "EAC", "Variance"):
+            assert f"{key} {money(row[key])}" in page, (row["Project ID"], key)
+        assert f"{row['Open Risks']} open, {row['High Risks']} high" in page
+
+
+def test_a_project_with_last_good_data_is_marked_stale_on_its_page(pack: tuple[Path, list[str]]) -> None:
+    _, pages = pack
+    by_project = {page.split(" ")[0]: page for page in pages[1:]}
+    assert "Stale: last good data of" in by_project["PRJ-0002"] and "invalid, last good data kept" in by_project["PRJ-0002"]
+    assert "Stale: last good data of" in by_project["PRJ-0003"] and "unreadable" in by_project["PRJ-0003"]
+    assert all("Stale" not in by_project[pid] for pid in ("PRJ-0001", "PRJ-0004", "PRJ-0005"))
+    assert "2 projects shown with last good data: PRJ-0002, PRJ-0003" in pages[0]
+    assert all("Latest status" not in page for page in pages)  # no status table in these workbooks: no narrative
+
+
+def test_the_html_form_is_one_self_contained_page(pack: tuple[Path, list[str]], tmp_path: Path) -> None:
+    folder, _ = pack
+    target = tmp_path / "pack.html"
+    result = CliRunner().invoke(app, ["report", "--config", str(folder / "portfolio.toml"), "--format", "html",
+                                      "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    html = target.read_text(encoding="utf-8")
+    assert html.count('<section class="page project"') == 5 and html.count("<svg") == 6  # a chart a page
+    assert "<script" not in html and 'src="http' not in html and "<link" not in html  # works offline
+
+
+def test_no_master_yet_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "portfolio.toml"
+    config.write_text('name = "P"\nreporting_currency = "USD"\nmaster = "master.xlsx"\n'
+                      '[[sources]]\nkind = "excel"\npath = "*.xlsx"\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["report", "--config", str(config), "-o", str(tmp_path / "p.pdf")])
+    assert result.exit_code == 2 and "no master workbook yet; run pmo sync" in result.output
+    assert not (tmp_path / "p.pdf").exists()
