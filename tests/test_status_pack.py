@@ -7,6 +7,7 @@ independently here with openpyxl, page by page (pypdf reads the PDF back).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import openpyxl
@@ -14,7 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from pmo_sheets.cli import app
+from pmo_sheets.config import load_config
 from pmo_sheets.demo import run_demo
+from pmo_sheets.statuspack.data import latest_status, read_pack
+from pmo_sheets.statuspack.render import pack_html
 
 pypdf = pytest.importorskip("pypdf")
 pytest.importorskip("weasyprint")
@@ -68,6 +72,28 @@ def test_a_project_with_last_good_data_is_marked_stale_on_its_page(pack: tuple[P
     assert all("Stale" not in by_project[pid] for pid in ("PRJ-0001", "PRJ-0004", "PRJ-0005"))
     assert "2 projects shown with last good data: PRJ-0002, PRJ-0003" in pages[0]
     assert all("Latest status" not in page for page in pages)  # no status table in these workbooks: no narrative
+
+
+def test_the_latest_status_narrative_shows_when_the_master_has_a_status_table(pack: tuple[Path, list[str]]) -> None:
+    """Template 2.0's status table reaches the master as a status data sheet: the newest report of each
+    project is shown on its page, and a project without one shows none."""
+    folder, _ = pack
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Status data"
+    sheet.append(["Project ID", "Period", "Overall RAG", "Summary", "Next Steps", "Source"])
+    sheet.append(["PRJ-0001", dt.date(2026, 10, 31), "Amber", "October: vendor late", "Escalate", "a.xlsx"])
+    sheet.append(["PRJ-0001", dt.date(2026, 11, 30), "Green", "November: back on track <b>really</b>", "", "a.xlsx"])
+    statuses = latest_status(book)
+    assert statuses == {"PRJ-0001": {"when": "2026-11-30", "rag": "Green",
+                                     "narrative": [("Summary", "November: back on track <b>really</b>")]}}
+    config = load_config(folder / "portfolio.toml")
+    content = read_pack(config)
+    content.projects[0].status = statuses["PRJ-0001"]
+    html = pack_html(content)
+    assert "Latest status report (2026-11-30, overall Green)" in html
+    assert "November: back on track &lt;b&gt;really&lt;/b&gt;" in html  # escaped, as typed
+    assert html.count("Latest status report") == 1 and "October" not in html
 
 
 def test_the_html_form_is_one_self_contained_page(pack: tuple[Path, list[str]], tmp_path: Path) -> None:

@@ -60,20 +60,30 @@ def _synced_at(book: Any) -> str:
     return str(history[-1]["Synced At"]) if history else ""
 
 
-def _latest_status(book: Any) -> dict[str, dict[str, Any]]:
-    """Project ID -> its latest status report row, from a status data sheet when the master has one
-    (Template 2.0's status table); empty otherwise, and the pack then shows no narrative."""
+#: The status report's text columns shown as the narrative, in this order (Template 2.0's status table).
+NARRATIVE = ("Narrative", "Summary", "Achievements", "Next Steps", "Escalations")
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d") if isinstance(value, (dt.datetime, dt.date)) else str(value or "")
+
+
+def latest_status(book: Any) -> dict[str, dict[str, Any]]:
+    """Project ID -> its latest status report, from the master's status data sheet when it has one
+    (Template 2.0's status table: a Period or date column, RAG columns, text columns); empty otherwise,
+    and the pack then shows no narrative. Each report: ``when``, ``rag`` and ``narrative`` (label, text)."""
     rows = next((_rows(book, name) for name in book.sheetnames if name.lower().startswith("status data")), [])
     latest: dict[str, dict[str, Any]] = {}
     for row in rows:
-        when = next((row[k] for k in row if k and "date" in str(k).lower()), None)
         pid = row.get("Project ID")
         if pid is None:
             continue
-        current = latest.get(pid)
-        key = str(when or "")
-        if current is None or key >= str(current.get("_when") or ""):
-            latest[pid] = {**row, "_when": key}
+        when = _when(next((row[k] for k in row if k and ("period" in str(k).lower() or "date" in str(k).lower())), None))
+        if pid in latest and when < latest[pid]["when"]:
+            continue
+        rag = next((row[k] for k in row if k and str(k).lower() in ("overall rag", "rag")), None)
+        narrative = [(label, str(row[label])) for label in NARRATIVE if row.get(label) not in (None, "")]
+        latest[pid] = {"when": when, "rag": rag, "narrative": narrative}
     return latest
 
 
@@ -92,7 +102,7 @@ def read_pack(config: PortfolioConfig, *, today: dt.date | None = None) -> PackD
         totals = next((row for row in portfolio if row.get("Project ID") == "Total"), {})
         tasks, risks = _rows(book, "Task data"), _rows(book, "Risk data")
         quality = {row.get("Project ID"): row for row in _rows(book, "Data quality") if row.get("Project ID")}
-        statuses = _latest_status(book)
+        statuses = latest_status(book)
         synced_at = _synced_at(book)
         programs = _rows(book, "Programs")
     finally:

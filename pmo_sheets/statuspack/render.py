@@ -78,9 +78,10 @@ def _date(value: Any) -> str:
 
 def pack_html(pack: PackData) -> str:
     """The pack's HTML from its content."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from jinja2 import Environment, PackageLoader
 
-    env = Environment(loader=PackageLoader("pmo_sheets.statuspack", "templates"), autoescape=select_autoescape(["html"]))
+    # Every value escaped (names and narratives are typed by PMs); only our own SVG charts go in as they are.
+    env = Environment(loader=PackageLoader("pmo_sheets.statuspack", "templates"), autoescape=True)
     env.filters.update(money=_money, percent=_percent, date=_date)
     programs = [p for p in pack.programs if p.get("Program") is not None]
     program_chart = _bar_chart([str(p["Program"]) for p in programs],
