@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # lets tests import the helper m
 import soffice
 from fake_google import FakeGoogle
 
-_SOFFICE_FIXTURES: set[str] = set()  # fixtures whose set-up ran LibreOffice (a module-scoped recalculation)
+_SOFFICE_FIXTURES: set[int] = set()  # fixtures whose set-up ran LibreOffice (a module-scoped recalculation)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -37,7 +37,7 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[object], request: pytest.
     before = len(soffice.USES)
     result = yield
     if len(soffice.USES) > before:
-        _SOFFICE_FIXTURES.add(fixturedef.argname)
+        _SOFFICE_FIXTURES.add(id(fixturedef))  # by definition: two modules may each have a "synced"
     return result
 
 
@@ -46,7 +46,9 @@ def pytest_runtest_call(item: pytest.Item) -> object:
     """The `soffice` marker means what it says: every test that runs LibreOffice carries it, and only those."""
     result = yield
     marked = item.get_closest_marker("soffice") is not None
-    uses = bool(soffice.USES) or bool(_SOFFICE_FIXTURES & set(getattr(item, "fixturenames", ())))
+    info = getattr(item, "_fixtureinfo", None)
+    used_fixtures = {id(defs[-1]) for defs in info.name2fixturedefs.values() if defs} if info is not None else set()
+    uses = bool(soffice.USES) or bool(_SOFFICE_FIXTURES & used_fixtures)
     if uses and not marked:
         pytest.fail(f"{item.nodeid} runs LibreOffice but has no @pytest.mark.soffice", pytrace=False)
     if marked and not uses:

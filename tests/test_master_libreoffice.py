@@ -83,6 +83,55 @@ def fiscal_period(day: pd.Timestamp) -> str:
     return f"FY{day.year + (1 if day.month >= 4 else 0)}-P{(day.month - 4) % 12 + 1:02d}"
 
 
+def assert_rollups_equal_pandas(book: openpyxl.Workbook, folder: Path) -> None:
+    """Every rollup sheet's figures (Portfolio, Programs, Finance, Risks) as pandas works them out from the
+    source workbooks in ``folder``: used on the cached values as written (everywhere) and on LibreOffice's
+    recalculation."""
+    projects, budget, risks = source_frames(folder)
+    budget = budget.merge(projects, on="project_id")
+    budget["rate"] = budget["Currency"].map(FX)
+    for column in ("Budget", "Actual", "Forecast"):
+        budget[column + " USD"] = budget[column].fillna(0) * budget["rate"]
+
+    portfolio = book["Portfolio"]
+    by_project = budget.groupby("project_id")["Budget USD"].sum()
+    for row in range(2, 2 + len(projects)):
+        project_id = portfolio[f"A{row}"].value
+        assert portfolio[f"M{row}"].value == pytest.approx(by_project[project_id])
+    assert portfolio[f"M{len(projects) + 2}"].value == pytest.approx(budget["Budget USD"].sum())
+
+    # Groups are exact, in pandas as in the spreadsheet: R&D* is not r&d*, 2026 is not 2026.0.
+    budget["Program"] = budget["program"].fillna("")
+    programs = book["Programs"]
+    by_program = budget.groupby("Program")[["Budget USD", "Actual USD", "Forecast USD"]].sum()
+    projects_by_program = projects["program"].fillna("").value_counts()
+    seen = {programs[f"A{r}"].value or "": r for r in range(2, 2 + len(by_program))}
+    assert set(seen) == set(by_program.index) >= {"R&D*", "r&d*", "<TBD>", ">5", "=X", "Phase ?", "~temp", "2026",
+                                                   "2026.0", ""}
+    for program, figures in by_program.iterrows():
+        r = seen[program]
+        assert programs[f"B{r}"].value == projects_by_program[program]
+        assert programs[f"C{r}"].value == pytest.approx(figures["Budget USD"])
+        assert programs[f"F{r}"].value == pytest.approx(figures["Actual USD"] + figures["Forecast USD"])
+
+    sections = finance_sections(book["Finance"])
+    budget["Fiscal Period"] = pd.to_datetime(budget["Period"]).map(fiscal_period)
+    budget["Program"] = budget["program"]
+    for title in ("Program", "Cost Center", "Category", "Fiscal Period"):
+        totals = budget.groupby(title, dropna=False)["Budget USD"].sum()
+        expected = {None if pd.isna(label) else label: total for label, total in totals.items()}
+        assert sections[title] == pytest.approx(expected), title
+    assert {"2026", "2026.0", "02026", "1e3", "1000", "CC-1", "cc-1"} == set(sections["Cost Center"])
+
+    heat = book["Risks"]
+    open_risks = risks[risks["Status"] != "Closed"]
+    for probability in range(1, 6):
+        for impact in range(1, 6):
+            expected = int(((open_risks["Probability"] == probability) & (open_risks["Impact"] == impact)).sum())
+            assert heat.cell(4 + (5 - impact), 1 + probability).value == expected
+
+
+
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     require_soffice()
@@ -112,48 +161,7 @@ def test_every_formula_recalculates_to_its_cached_value_and_to_pandas_totals(syn
              for (sheet, ref) in formulas if not same_value(cached[sheet][ref].value, recalculated[sheet][ref].value)]
     assert wrong == []
 
-    projects, budget, risks = source_frames(root / "projects")
-    budget = budget.merge(projects, on="project_id")
-    budget["rate"] = budget["Currency"].map(FX)
-    for column in ("Budget", "Actual", "Forecast"):
-        budget[column + " USD"] = budget[column].fillna(0) * budget["rate"]
-
-    portfolio = recalculated["Portfolio"]
-    by_project = budget.groupby("project_id")["Budget USD"].sum()
-    for row in range(2, 2 + len(projects)):
-        project_id = portfolio[f"A{row}"].value
-        assert portfolio[f"M{row}"].value == pytest.approx(by_project[project_id])
-    assert portfolio[f"M{len(projects) + 2}"].value == pytest.approx(budget["Budget USD"].sum())
-
-    # Groups are exact, in pandas as in the spreadsheet: R&D* is not r&d*, 2026 is not 2026.0.
-    budget["Program"] = budget["program"].fillna("")
-    programs = recalculated["Programs"]
-    by_program = budget.groupby("Program")[["Budget USD", "Actual USD", "Forecast USD"]].sum()
-    projects_by_program = projects["program"].fillna("").value_counts()
-    seen = {programs[f"A{r}"].value or "": r for r in range(2, 2 + len(by_program))}
-    assert set(seen) == set(by_program.index) >= {"R&D*", "r&d*", "<TBD>", ">5", "=X", "Phase ?", "~temp", "2026",
-                                                   "2026.0", ""}
-    for program, figures in by_program.iterrows():
-        r = seen[program]
-        assert programs[f"B{r}"].value == projects_by_program[program]
-        assert programs[f"C{r}"].value == pytest.approx(figures["Budget USD"])
-        assert programs[f"F{r}"].value == pytest.approx(figures["Actual USD"] + figures["Forecast USD"])
-
-    sections = finance_sections(recalculated["Finance"])
-    budget["Fiscal Period"] = pd.to_datetime(budget["Period"]).map(fiscal_period)
-    budget["Program"] = budget["program"]
-    for title in ("Program", "Cost Center", "Category", "Fiscal Period"):
-        totals = budget.groupby(title, dropna=False)["Budget USD"].sum()
-        expected = {None if pd.isna(label) else label: total for label, total in totals.items()}
-        assert sections[title] == pytest.approx(expected), title
-    assert {"2026", "2026.0", "02026", "1e3", "1000", "CC-1", "cc-1"} == set(sections["Cost Center"])
-
-    heat = recalculated["Risks"]
-    open_risks = risks[risks["Status"] != "Closed"]
-    for probability in range(1, 6):
-        for impact in range(1, 6):
-            expected = int(((open_risks["Probability"] == probability) & (open_risks["Impact"] == impact)).sum())
-            assert heat.cell(4 + (5 - impact), 1 + probability).value == expected
+    assert_rollups_equal_pandas(recalculated, root / "projects")
 
 
 def test_changing_an_fx_rate_moves_the_totals(synced: tuple[Path, Path], tmp_path: Path) -> None:
