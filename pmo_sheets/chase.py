@@ -4,7 +4,8 @@ What is wrong, where (``Tasks!E5``), how to fix it (the rule's fix from the cata
 has been failing, as an HTML body with a plain-text alternative. At most one mail a day per PM, and
 only when their list changed since the last mail they got. Settings come from ``[email]`` in
 portfolio.toml; the password is read from the environment variable ``password_env`` names and never
-written anywhere. ``dry_run`` (or ``[email] outbox``) writes ``.eml`` files to a folder instead.
+written anywhere. ``--dry-run DIR`` writes the ``.eml`` files to look at, sending and recording
+nothing; ``[email] outbox`` delivers by writing them to a folder.
 
 It reads what the sync left in the state store (each source's findings, its project's PM e-mail from the
 last good records) and keeps two small tables of its own there: when each finding was first seen,
@@ -225,8 +226,10 @@ def _failure(settings: EmailSettings, exc: BaseException) -> str:
 def run_chase(config: PortfolioConfig, *, now: dt.datetime | None = None, dry_run: Path | None = None) -> ChaseResult:
     """Mail each PM whose list changed since their last mail and who was not mailed today.
 
-    ``dry_run`` (or ``[email] outbox``): write one ``.eml`` file per mail into that folder instead of
-    sending. A failed delivery is in ``problems`` and nothing is recorded as sent.
+    ``[email] outbox``: deliver by writing one ``.eml`` file per mail into that folder (for a mail
+    system that picks them up), recorded as sent. ``dry_run``: write them into that folder to look at,
+    recording nothing, so that the real run afterwards sends the same mails. A failed delivery is in
+    ``problems`` and nothing is recorded as sent.
     """
     settings = EmailSettings.from_config(config)
     outbox = dry_run or settings.outbox
@@ -264,6 +267,7 @@ def run_chase(config: PortfolioConfig, *, now: dt.datetime | None = None, dry_ru
             result.problems.append(_failure(settings, exc))
             return result
         for address, (problems, digest) in due.items():
-            store.db.execute("INSERT OR REPLACE INTO chase_sent VALUES (?, ?, ?)", (address, today, digest))
+            if dry_run is None:  # a preview sends nothing, so it remembers nothing either
+                store.db.execute("INSERT OR REPLACE INTO chase_sent VALUES (?, ?, ?)", (address, today, digest))
             result.sent[address] = problems
     return result
