@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from test_addin import fills, with_mistakes
+from test_addin import DATA_SHEETS, HIGHLIGHTS, fills, with_mistakes
 from xlwings_adapter import AdapterBook, press
 
 from pmo_sheets.addin import STORE_SHEET, apply_validation, prepare_validation, validate
@@ -106,10 +106,14 @@ def test_validate_through_the_remote_engine_does_what_it_does_through_the_adapte
 
     workbook = load_workbook(path)
     assert done["sheets"] == workbook.sheetnames
-    after = fills(path)
+    # Every cell the remote engine coloured (or cleared) shows the same fill in the adapter's file: a cell
+    # missing on one side is a failure, never skipped.
     for (sheet, cell), colour in done["colours"].items():
-        if (sheet, cell) in after:
-            assert to_hex(after[(sheet, cell)]) == (colour.upper() if colour else None), (sheet, cell)
+        fill = workbook[sheet][cell].fill
+        shown = fill.fgColor.rgb[-6:] if fill.fill_type == "solid" else None
+        assert to_hex(shown) == (colour.upper() if colour else None), (sheet, cell)
+    assert {key for key in done["colours"] if key[0] in DATA_SHEETS} >= {
+        key for key, rgb in fills(path).items() if rgb in HIGHLIGHTS}  # and nothing highlighted only by the adapter
     for name in (plan.issues_sheet, STORE_SHEET):
         sheet = workbook[name]
         written = {cell: value for (where, cell), value in done["values"].items() if where == name}
