@@ -285,7 +285,8 @@ def sync(
         typer.echo(text_summary(result))
     if result.error and not result.written:  # nothing written (a full or read-only folder): one line, like exit 2's
         typer.echo(f"pmo: {result.error}", err=True)
-    if notify and result.written:
+    # Also after a sync that found nothing new: a PM not mailed yet today (or whose mail failed) is due now.
+    if notify and (result.written or not result.error):
         from pmo_sheets.chase import run_chase
 
         try:  # a mail that cannot be sent is a line of the summary, never a failed sync
