@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint templates bench clean
+.PHONY: demo test lint templates bench clean mutate
 
 $(BIN)/pmo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ test: $(BIN)/pmo
 	$(BIN)/ruff check pmo_sheets tests benchmarks
 	# Two workers: tests sharing a module-scoped fixture stay on one worker (--dist loadgroup + xdist_group).
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+# Mutation testing of the core: CPU heavy (tens of minutes), one module at a time, writes docs/mutation.md.
+# `make mutate MODULES="rollups coerce"` runs some modules only.
+mutate: $(BIN)/pmo
+	nice $(BIN)/python tests/mutation_report.py $(MODULES)
 
 templates: $(BIN)/pmo
 	$(BIN)/pmo templates
