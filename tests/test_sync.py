@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 
@@ -330,6 +329,6 @@ def test_state_is_sqlite_and_survives_reopen(tmp_path: Path) -> None:
     run_sync(config)
     run_sync(config)
     database = sqlite3.connect(config.state)
-    assert database.execute("SELECT COUNT(*) FROM history").fetchone()[0] >= 1
+    assert database.execute("SELECT COUNT(*) FROM history").fetchone()[0] == 2  # one row per sync, unchanged or not
     assert database.execute("SELECT COUNT(*) FROM sources WHERE payload IS NOT NULL").fetchone()[0] == 2
-    assert os.path.getsize(config.state) > 0
+    assert config.state.read_bytes()[:16] == b"SQLite format 3\x00"

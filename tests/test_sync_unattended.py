@@ -709,12 +709,14 @@ def test_damaged_state_file_names_the_file_and_the_recovery(tmp_path: Path, dama
     run_sync(config)
     write_comment(config.master, "PRJ-0001", "Capex approved in Q2")
     master = config.master.read_bytes()
+    damaged = b"\x00" * 100 + b"what a disk failure leaves"
     if damage == "not a database":
-        config.state.write_bytes(b"\x00" * 100 + b"what a disk failure leaves")
+        config.state.write_bytes(damaged)
     else:  # the header survives, the pages after it do not
         data = bytearray(config.state.read_bytes())
         data[100:] = b"\xff" * (len(data) - 100)
-        config.state.write_bytes(bytes(data))
+        damaged = bytes(data)
+        config.state.write_bytes(damaged)
     change_a_source(tmp_path)
 
     result = run_pmo("sync", "--config", str(config.path))
@@ -735,7 +737,7 @@ def test_damaged_state_file_names_the_file_and_the_recovery(tmp_path: Path, dama
     assert rows["PRJ-0001"]["Finance comment"] == "Capex approved in Q2"
     assert rows["PRJ-0002"]["Project Name"] == "Renamed project"
     [aside] = list(config.state.parent.glob("state.sqlite.before-rebuild-*"))
-    assert aside.stat().st_size > 0  # set aside, not deleted
+    assert aside.read_bytes() == damaged  # set aside as it was, not deleted
     assert run_pmo("sync", "--config", str(config.path)).returncode == 0
 
 
