@@ -13,7 +13,7 @@ import pytest
 from portfolio_fixtures import make_portfolio
 from test_comments import finance_comments, type_comment
 from test_sync import quality
-from workbooks import found, small_sample, write
+from workbooks import found, located, pmo, report_of, small_sample, write
 
 from pmo_sheets.consolidate import fiscal_period
 from pmo_sheets.samples import plant_mistakes, sample_project, write_workbook
@@ -55,8 +55,26 @@ def test_task_ids_that_differ_only_in_letter_case_are_duplicates(tmp_path: Path)
     sample.tables["tasks"][11].update(task_id="4.a", predecessors=None)  # row 13
     sample.tables["risks"][4]["risk_id"] = "r-001"  # row 6; R-001 is row 2
 
-    assert found(write(tmp_path / "case.xlsx", sample, "project")) == [
-        ("duplicate-id", "Tasks", "A13"), ("duplicate-id", "Risks", "A6")]
+    report = report_of(write(tmp_path / "case.xlsx", sample, "project"))
+
+    assert located(report.findings) == [("duplicate-id", "Tasks", "A13"), ("duplicate-id", "Risks", "A6")]
+    assert [f.message for f in report.findings] == ["Task ID 4.a is already used on row 12 (A12)",
+                                                    "Risk ID r-001 is already used on row 2 (A2)"]
+
+
+def test_the_rule_catalogue_explains_the_rules_in_these_words() -> None:
+    # Hand-written beside tests/test_templates.py's drift check (docs/rules.md == `pmo rules`), which would
+    # pass whatever the generator printed.
+    lines = pmo("rules").stdout.splitlines()
+    for expected in [
+        "| `finish-before-start` | error | Finish before start | A finish (or baseline finish) date is earlier than "
+        "its start date. | Correct one of the two dates. |",
+        "| `complete-not-closed` | warning | 100% complete but not completed | A task is 100% complete but its status "
+        "is not Completed. | Set the status to Completed, or lower the %. |",
+        "| `duplicate-id` | error | Duplicate ID | The same ID (or ID and month for budget lines) appears on more than "
+        "one row. | Give each row its own ID. |",
+    ]:
+        assert expected in lines
 
 
 @pytest.mark.parametrize(("month", "start_month", "label"), [
