@@ -47,6 +47,7 @@ class PortfolioConfig:
     day_first: bool = True
     decimal_comma: bool = False
     plausible_years: tuple[int, int] = (EARLIEST_YEAR, LATEST_YEAR)
+    reporting_cycle_months: int = 1  # a project's latest status row older than this is "status report overdue"
     workers: int = 2
     google: dict[str, Any] = field(default_factory=dict)
     #: Project ID -> source key (``file:/abs/path.xlsx`` or ``gsheet:ID``) that owns it whatever its age
@@ -58,7 +59,8 @@ class PortfolioConfig:
     def settings(self) -> ValidationSettings:
         """How this portfolio's workbooks are read and which dates are plausible."""
         return ValidationSettings(day_first=self.day_first, decimal_comma=self.decimal_comma,
-                                  earliest_year=self.plausible_years[0], latest_year=self.plausible_years[1])
+                                  earliest_year=self.plausible_years[0], latest_year=self.plausible_years[1],
+                                  reporting_cycle_months=self.reporting_cycle_months)
 
     @property
     def base(self) -> Path:
@@ -158,6 +160,7 @@ def parse_config(data: dict[str, Any], path: Path) -> PortfolioConfig:
         day_first=data.get("day_first", True),
         decimal_comma=data.get("decimal_separator", ".") == ",",
         plausible_years=tuple(data.get("plausible_years", (EARLIEST_YEAR, LATEST_YEAR))),
+        reporting_cycle_months=data.get("reporting_cycle_months", 1),
         workers=data.get("workers", 2),
         google=data.get("google", {}),
         limits=ReadLimits.from_config(data.get("limits", {})),

@@ -159,7 +159,8 @@ _RULES = [
          "The value breaks a rule of the table's JSON Schema.", "Correct the value as the message says."),
     # row level
     Rule("finish-before-start", "Finish before start", "row", ERROR,
-         "A finish (or baseline finish) date is earlier than its start date.", "Correct one of the two dates."),
+         "A finish (or baseline finish) date is earlier than its start date; a RAID item closed, or a change "
+         "request decided, before it was raised.", "Correct one of the two dates."),
     Rule("complete-not-closed", "100% complete but not completed", "row", WARNING,
          "A task is 100% complete but its status is not Completed.", "Set the status to Completed, or lower the %."),
     Rule("closed-not-complete", "Completed but not 100%", "row", WARNING,
@@ -173,6 +174,18 @@ _RULES = [
     Rule("risk-owner-missing", "Open risk without an owner", "row", ERROR,
          "A risk that is not Closed has nobody named to watch it and act on it.",
          "Fill in the Owner, or close the risk."),
+    Rule("raid-closed-without-date", "Closed item without a closed date", "row", ERROR,
+         "A RAID item's status is Closed but its Closed Date is blank, so nobody can tell when it was settled.",
+         "Fill in the Closed Date, or set the status back to Open or In Progress."),
+    Rule("raid-overdue", "Overdue RAID item", "row", WARNING,
+         "An issue, assumption, decision or dependency that is not Closed is past its due date.",
+         "Close it (with its closed date), or agree a new due date."),
+    Rule("dependency-project-missing", "Dependency without a project", "row", ERROR,
+         "A RAID item of type Dependency does not name the Project ID it depends on (or names its own project).",
+         "Type the Project ID of the other project in Depends On Project."),
+    Rule("change-decision-date", "Change decision without a date", "row", ERROR,
+         "An Approved or Rejected change request has no decision date, or a Pending one already has one.",
+         "Fill in the date the change board decided, or clear it while the change is pending."),
     # table level
     Rule("duplicate-id", "Duplicate ID", "table", ERROR,
          "The same ID (or ID and month for budget lines) appears on more than one row.", "Give each row its own ID."),
@@ -182,16 +195,30 @@ _RULES = [
          "Tasks depend on each other in a loop, so none of them can start.", "Remove one of the links in the loop."),
     Rule("table-empty", "Table empty", "table", WARNING,
          "The sheet has its header but no rows yet.", "Fill in the table, or ignore this while the project starts."),
+    Rule("person-inconsistent", "One person, two spellings", "table", ERROR,
+         "On the Resources sheet one e-mail address goes with two different names, or one name with two "
+         "addresses. The master adds allocations up by person: two spellings would split one person's total "
+         "and hide an over-allocation.", "Use one name and one address per person on every row."),
     # workbook level
     Rule("task-outside-project", "Task outside project dates", "workbook", WARNING,
          "A task starts before the project starts or finishes after the project finishes.",
          "Move the task, or update the project's dates."),
     Rule("currency-mismatch", "Budget currency differs", "workbook", ERROR,
-         "A budget line's currency is not the project's currency.",
+         "A budget line's (or a change request's) currency is not the project's currency.",
          "Use the project's currency, or change the project's currency."),
     Rule("budget-over-approved", "Budget over approved budget", "workbook", WARNING,
          "The budget lines add up to more than the project's approved budget.",
          "Reduce the lines, or update the approved budget after approval."),
+    Rule("allocation-outside-project", "Allocation outside project dates", "workbook", WARNING,
+         "A Resources row books a month that ends before the project starts or begins after it finishes.",
+         "Correct the month, or update the project's dates."),
+    Rule("status-overdue", "Status report overdue", "workbook", WARNING,
+         "The latest Status row is older than the portfolio's reporting cycle (one month unless "
+         "portfolio.toml says reporting_cycle_months), for a project that is not Completed or Cancelled.",
+         "Add this period's status row: RAG ratings and summary."),
+    Rule("dependency-project-unknown", "Dependency on an unknown project", "workbook", ERROR,
+         "A dependency names a Project ID that no source of the portfolio provides. Checked by pmo sync, which "
+         "knows the whole portfolio.", "Correct the Project ID, or add the other project's workbook to the portfolio."),
 ]
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}

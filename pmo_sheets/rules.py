@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from pmo_sheets import ratings
@@ -16,12 +17,32 @@ from pmo_sheets.findings import Finding, finding
 from pmo_sheets.records import Row, TableRecords
 
 Tables = dict[str, TableRecords]
-RuleFunction = Callable[[Tables], Iterator[Finding]]
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What some rules judge against besides the workbook: the day, and the portfolio's reporting cycle."""
+
+    today: dt.date = field(default_factory=dt.date.today)
+    reporting_cycle_months: int = 1
+
+
+RuleFunction = Callable[[Tables, RuleContext], Iterator[Finding]]
 RULE_FUNCTIONS: list[RuleFunction] = []
 _TOLERANCE = 0.005
 
 
-def rule(function: RuleFunction) -> RuleFunction:
+def rule(function: Callable[[Tables], Iterator[Finding]]) -> Callable[[Tables], Iterator[Finding]]:
+    """Register a rule that judges the workbook's tables alone."""
+    def judged(tables: Tables, context: RuleContext) -> Iterator[Finding]:
+        return function(tables)
+    judged.__name__ = function.__name__
+    RULE_FUNCTIONS.append(judged)
+    return function
+
+
+def rule_in_context(function: RuleFunction) -> RuleFunction:
+    """Register a rule that also judges against the :class:`RuleContext` (the day, the reporting cycle)."""
     RULE_FUNCTIONS.append(function)
     return function
 
@@ -51,7 +72,8 @@ def _project_row(tables: Tables) -> Row | None:
 @rule
 def finish_before_start(tables: Tables) -> Iterator[Finding]:
     pairs = {"project": [("start_date", "finish_date")],
-             "tasks": [("start", "finish"), ("baseline_start", "baseline_finish")]}
+             "tasks": [("start", "finish"), ("baseline_start", "baseline_finish")],
+             "raid": [("raised", "closed")], "changes": [("raised", "decision_date")]}
     for table_name, fields in pairs.items():
         table = tables.get(table_name)
         if table is None:
@@ -274,6 +296,23 @@ def budget_in_project_currency(tables: Tables) -> Iterator[Finding]:
 
 
 @rule
+def changes_in_project_currency(tables: Tables) -> Iterator[Finding]:
+    # The master adds approved cost impacts to the project's budget story at the project's FX rate.
+    project, changes = _project_row(tables), tables.get("changes")
+    if project is None or changes is None:
+        return
+    currency = project.values.get("currency")
+    if not isinstance(currency, str) or len(currency) != 3:
+        return
+    for row in changes.rows:
+        change_currency = row.values.get("currency")
+        if isinstance(change_currency, str) and change_currency != currency:
+            yield finding("currency-mismatch", changes.sheet, changes.cell(row, "currency"),
+                          f"change {row.values.get('change_id', '')} is in {change_currency} but the project's "
+                          f"currency is {currency}")
+
+
+@rule
 def budget_within_approved(tables: Tables) -> Iterator[Finding]:
     project_table, budget = tables.get("project"), tables.get("budget")
     project = _project_row(tables)
@@ -301,7 +340,131 @@ def open_risks_have_owners(tables: Tables) -> Iterator[Finding]:
                           "name who watches it and acts on it")
 
 
-def run_rules(tables: Tables) -> Iterator[Finding]:
-    """Every cross-row and cross-sheet finding for one workbook's tables, as they are found."""
+# --- template 2.0: resources, RAID log, change requests, status report --------------------------------
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _months_between(earlier: dt.date, later: dt.date) -> int:
+    """Whole calendar months from ``earlier``'s month to ``later``'s (2026-10-31 to 2026-12-01: 2)."""
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
+@rule
+def allocations_inside_project(tables: Tables) -> Iterator[Finding]:
+    project, resources = _project_row(tables), tables.get("resources")
+    if project is None or resources is None:
+        return
+    begin, end = _date(project, "start_date"), _date(project, "finish_date")
+    for row in resources.rows:
+        month = _date(row, "month")  # the first of its month
+        if month is None:
+            continue
+        who = row.values.get("person", "")
+        if begin and month < _month_start(begin):
+            yield finding("allocation-outside-project", resources.sheet, resources.cell(row, "month"),
+                          f"{who} is booked in {month:%B %Y}, before the project starts ({begin})")
+        elif end and month > end:
+            yield finding("allocation-outside-project", resources.sheet, resources.cell(row, "month"),
+                          f"{who} is booked in {month:%B %Y}, after the project finishes ({end})")
+
+
+@rule
+def people_named_consistently(tables: Tables) -> Iterator[Finding]:
+    resources = tables.get("resources")
+    if resources is None or "email" not in resources.positions:
+        return
+    by_email: dict[str, Row] = {}
+    by_name: dict[str, Row] = {}
+    for row in resources.rows:
+        name, email = row.values.get("person"), row.values.get("email")
+        if not isinstance(name, str) or not isinstance(email, str):
+            continue
+        address = email.strip().casefold()  # addresses are not case-sensitive in practice
+        first = by_email.setdefault(address, row)
+        if first is not row and first.values["person"] != name:
+            yield finding("person-inconsistent", resources.sheet, resources.cell(row, "person"),
+                          f"{email} is '{first.values['person']}' on row {first.number} "
+                          f"({resources.cell(first, 'person')}) but '{name}' here; use one name per person")
+            continue
+        first = by_name.setdefault(name, row)
+        if first is not row and str(first.values["email"]).strip().casefold() != address:
+            yield finding("person-inconsistent", resources.sheet, resources.cell(row, "email"),
+                          f"'{name}' has the address {first.values['email']} on row {first.number} "
+                          f"({resources.cell(first, 'email')}) but {email} here; use one address per person")
+
+
+@rule_in_context
+def raid_items_dated_and_linked(tables: Tables, context: RuleContext) -> Iterator[Finding]:
+    raid = tables.get("raid")
+    if raid is None:
+        return
+    project = _project_row(tables)
+    own_id = str(project.values.get("project_id", "")).casefold() if project is not None else ""
+    for row in raid.rows:
+        item, status = row.values.get("raid_id", ""), row.values.get("status")
+        if status == "Closed" and "closed" not in row.values and "closed" in raid.positions:
+            yield finding("raid-closed-without-date", raid.sheet, raid.cell(row, "closed"),
+                          f"{row.values.get('type', 'item').lower()} {item} is Closed but has no closed date")
+        due = _date(row, "due")
+        if status is not None and status != "Closed" and due is not None and due < context.today:
+            yield finding("raid-overdue", raid.sheet, raid.cell(row, "due"),
+                          f"{row.values.get('type', 'item').lower()} {item} is {status} and was due {due} "
+                          f"({(context.today - due).days} days ago)")
+        if row.values.get("type") == "Dependency" and "depends_on" in raid.positions:
+            other = row.values.get("depends_on")
+            if other is None:
+                yield finding("dependency-project-missing", raid.sheet, raid.cell(row, "depends_on"),
+                              f"dependency {item} does not name the project it depends on")
+            elif str(other).casefold() == own_id:
+                yield finding("dependency-project-missing", raid.sheet, raid.cell(row, "depends_on"),
+                              f"dependency {item} names this project itself ({other}); name the other project")
+
+
+@rule
+def change_decisions_dated(tables: Tables) -> Iterator[Finding]:
+    changes = tables.get("changes")
+    if changes is None or "decision_date" not in changes.positions:
+        return
+    for row in changes.rows:
+        decision, dated = row.values.get("decision"), "decision_date" in row.values
+        change = row.values.get("change_id", "")
+        if decision in ("Approved", "Rejected") and not dated:
+            yield finding("change-decision-date", changes.sheet, changes.cell(row, "decision_date"),
+                          f"change {change} is {decision} but has no decision date")
+        elif decision == "Pending" and dated:
+            yield finding("change-decision-date", changes.sheet, changes.cell(row, "decision_date"),
+                          f"change {change} is Pending but has a decision date ({row.values['decision_date']}); "
+                          "set the decision, or clear the date")
+
+
+@rule_in_context
+def status_report_current(tables: Tables, context: RuleContext) -> Iterator[Finding]:
+    status, project = tables.get("status"), _project_row(tables)
+    if status is None or not status.rows:
+        return  # a workbook that does not use the status report yet
+    if project is not None and project.values.get("status") in ("Completed", "Cancelled", "Not Started"):
+        return
+    dated = [(day, row) for row in status.rows if (day := _date(row, "period")) is not None]
+    if not dated:
+        return
+    latest, row = max(dated, key=lambda pair: pair[0])
+    behind = _months_between(latest, context.today)
+    if behind > context.reporting_cycle_months:
+        cycle = "month" if context.reporting_cycle_months == 1 else f"{context.reporting_cycle_months} months"
+        yield finding("status-overdue", status.sheet, status.cell(row, "period"),
+                      f"status report overdue: the latest period is {latest:%B %Y}, {behind} months before "
+                      f"{context.today:%B %Y}; the reporting cycle is one report every {cycle}")
+
+
+def run_rules(tables: Tables, context: RuleContext | None = None) -> Iterator[Finding]:
+    """Every cross-row and cross-sheet finding for one workbook's tables, as they are found.
+
+    ``context``: the day overdue items are judged on and the portfolio's reporting cycle (default: today,
+    one month).
+    """
+    context = context or RuleContext()
     for function in RULE_FUNCTIONS:
-        yield from function(tables)
+        yield from function(tables, context)

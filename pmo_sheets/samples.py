@@ -17,7 +17,7 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 
-from pmo_sheets.schemas import KINDS, load_tables
+from pmo_sheets.schemas import TEMPLATE_VERSION, tables_in
 from pmo_sheets.templates import build_template, template_path
 
 _EMPTY_FORMULA = re.compile(rb'(<c r="[A-Z]+\d+"(?: s="\d+")?)><f>([^<]*)</f><v\s*/>')
@@ -50,8 +50,14 @@ def _month_add(day: dt.date, months: int) -> dt.date:
 
 def sample_project(number: int, *, seed: int = 0, tasks: int = 40, budget_lines: int = 4, months: int = 6,
                    risks: int = 12, currency: str = "USD", program: str | None = None,
-                   today: dt.date = dt.date(2026, 6, 1)) -> SampleProject:
-    """A valid project: ``tasks`` tasks, ``budget_lines`` x ``months`` budget rows, ``risks`` risks."""
+                   today: dt.date = dt.date(2026, 6, 1), people: int = 0, raid: int = 0, changes: int = 0,
+                   status: bool = False) -> SampleProject:
+    """A valid project: ``tasks`` tasks, ``budget_lines`` x ``months`` budget rows, ``risks`` risks.
+
+    The template 2.0 tables are left empty unless asked for: ``people`` people allocated over the
+    ``months`` months, ``raid`` RAID items, ``changes`` change requests, and with ``status`` one status
+    row a month up to the month before ``today``. They are valid when validated on ``today``.
+    """
     rng = random.Random(seed * 100_003 + number)
     program = program or PROGRAMS[number % len(PROGRAMS)]
     start = dt.date(2026, 1, 5) + dt.timedelta(days=7 * (number % 8))
@@ -131,7 +137,109 @@ def sample_project(number: int, *, seed: int = 0, tasks: int = 40, budget_lines:
             "due_date": start + dt.timedelta(days=rng.randint(60, 150)),
             "status": rng.choice(["Open", "Open", "Monitoring", "Closed"]),
         })
-    return SampleProject(project, {"tasks": task_rows, "budget": budget_rows, "risks": risk_rows})
+    sample = SampleProject(project, {"tasks": task_rows, "budget": budget_rows, "risks": risk_rows})
+    sample.tables["resources"] = _resources(rng, project, number, people=people, months=months)
+    sample.tables["raid"] = _raid(rng, project, number, count=raid, today=today,
+                                  tasks=[row["task_id"] for row in task_rows])
+    sample.tables["changes"] = _changes(rng, project, count=changes, today=today)
+    sample.tables["status"] = _status(rng, project, today=today) if status else []
+    return sample
+
+
+ROLES = ["Business analyst", "Developer", "Architect", "Tester", "Change manager", "Data engineer"]
+
+
+def email_of(person: str) -> str:
+    """The sample address of a person: ``chloe.martin@example.com``."""
+    return person.lower().replace("é", "e").replace(" ", ".") + "@example.com"
+
+
+def _resources(rng: random.Random, project: dict[str, Any], number: int, *, people: int,
+               months: int) -> list[dict[str, Any]]:
+    rows = []
+    start = project["start_date"]
+    for index in range(people):
+        person = PEOPLE[(number * 3 + index) % len(PEOPLE)]  # neighbouring projects share people
+        for month in range(months):
+            rows.append({
+                "person": person,
+                "email": email_of(person),
+                "role": ROLES[index % len(ROLES)],
+                "work_package": f"WP{index % 3 + 1}",
+                "month": _month_add(start, month),
+                "allocation": rng.choice([0.2, 0.25, 0.4, 0.5, 0.6, 0.8]),
+                "cost_rate": float(rng.randrange(400, 1200, 50)),
+            })
+    return rows
+
+
+def _raid(rng: random.Random, project: dict[str, Any], number: int, *, count: int, today: dt.date,
+          tasks: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    kinds = ["Issue", "Assumption", "Decision", "Dependency"]
+    start = project["start_date"]
+    for i in range(count):
+        kind = kinds[i % len(kinds)]
+        raised = start + dt.timedelta(days=7 * i % 90)
+        due = max(raised, today) + dt.timedelta(days=14 + 7 * (i % 6))  # open items are due after today
+        closed = i % 3 == 2
+        rows.append({
+            "raid_id": f"{kind[0]}-{i + 1:03d}",
+            "type": kind,
+            "title": f"{kind} {i + 1}: {['supplier contract', 'data migration', 'test environment', 'go-live date'][i % 4]}",
+            "owner": PEOPLE[(number + i) % len(PEOPLE)],
+            "raised": raised,
+            "due": raised + dt.timedelta(days=10) if closed else due,
+            "closed": raised + dt.timedelta(days=8) if closed else None,
+            "priority": ["High", "Medium", "Low", "Critical"][i % 4],
+            "status": "Closed" if closed else rng.choice(["Open", "In Progress"]),
+            "depends_on": f"PRJ-{(number - 1 if number > 1 else number + 1):04d}" if kind == "Dependency" else None,
+            "linked_item": tasks[i % len(tasks)] if tasks and i % 2 == 0 else None,
+        })
+    return rows
+
+
+def _changes(rng: random.Random, project: dict[str, Any], *, count: int, today: dt.date) -> list[dict[str, Any]]:
+    rows = []
+    start = project["start_date"]
+    for i in range(count):
+        decision = ["Approved", "Pending", "Rejected"][i % 3]
+        raised = min(start + dt.timedelta(days=20 + 15 * i), today)
+        rows.append({
+            "change_id": f"CR-{i + 1:03d}",
+            "title": f"Change {i + 1}: {['extra reports', 'second data centre', 'earlier pilot'][i % 3]}",
+            "requester": PEOPLE[(i + 2) % len(PEOPLE)],
+            "raised": raised,
+            "decision": decision,
+            "decision_date": raised + dt.timedelta(days=10) if decision != "Pending" else None,
+            "schedule_impact_days": rng.choice([0, 5, 10, 20, -5]),
+            "cost_impact": float(rng.randrange(1_000, 50_000, 500)),
+            "currency": project["currency"],
+        })
+    return rows
+
+
+def _status(rng: random.Random, project: dict[str, Any], *, today: dt.date) -> list[dict[str, Any]]:
+    rows = []
+    period = project["start_date"].replace(day=1)
+    last = _month_add(today, -1)
+    rag = "Green"
+    while period <= last:
+        rag = rng.choice({"Green": ["Green", "Green", "Amber"], "Amber": ["Green", "Amber", "Red"],
+                          "Red": ["Amber", "Red"]}[rag])  # a trend, not noise
+        rows.append({
+            "period": period,
+            "overall_rag": rag,
+            "schedule_rag": rag,
+            "budget_rag": rng.choice(["Green", "Amber"]),
+            "scope_rag": "Green",
+            "summary": f"{period:%B %Y}: {'on track' if rag == 'Green' else 'watch closely' if rag == 'Amber' else 'needs help'}",
+            "achievements": "Design signed off; supplier onboarded",
+            "next_steps": "Build and test the next release",
+            "escalations": "Decision needed on the go-live date" if rag == "Red" else None,
+        })
+        period = _month_add(period, 1)
+    return rows
 
 
 def realistic_project(number: int, *, seed: int = 0, currency: str = "USD") -> SampleProject:
@@ -147,13 +255,18 @@ def write_workbook(sample: SampleProject, path: Path, kind: str = "project") -> 
     return path
 
 
-def fill_workbook(sample: SampleProject, kind: str = "project") -> Workbook:
-    """A copy of the ``kind`` template with the sample's rows in it, not yet saved (tests edit it further)."""
+def fill_workbook(sample: SampleProject, kind: str = "project", version: str = TEMPLATE_VERSION) -> Workbook:
+    """A copy of the ``kind`` template with the sample's rows in it, not yet saved (tests edit it further).
+
+    ``version``: a workbook of an earlier template version, with only that version's sheets.
+    """
     source = template_path(kind)
-    workbook = load_workbook(source) if source.exists() else build_template(kind)
-    tables = load_tables()
-    for table_name in KINDS[kind]:
-        spec = tables[table_name]
+    if version == TEMPLATE_VERSION:
+        workbook = load_workbook(source) if source.exists() else build_template(kind)
+    else:
+        workbook = build_template(kind, version)
+    for spec in tables_in(kind, version):
+        table_name = spec.name
         sheet = workbook[spec.sheet]
         if spec.layout == "form":
             for column in spec.columns:

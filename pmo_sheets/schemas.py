@@ -4,7 +4,9 @@ The schemas are the single source of truth. Each describes one row of one table 
 JSON Schema keywords; the layout hints a template needs live beside them in ``x-`` keywords:
 
 - table: ``x-table`` (name), ``x-sheet``, ``x-key`` (unique column(s)), ``x-layout`` (``form`` for
-  the one-record Project sheet, else a table with a header row), ``x-rows`` (pre-formatted rows);
+  the one-record Project sheet, else a table with a header row), ``x-rows`` (pre-formatted rows),
+  ``x-since`` (the template version that added the table: older workbooks are read without it),
+  ``x-may-be-empty`` (an empty table is normal, not worth a ``table-empty`` warning);
 - column: ``title`` (header text), ``x-width``, ``x-number-format``, ``x-formula`` (an Excel formula
   whose ``{field}`` placeholders become cells of the same row), ``x-rating`` (a formula from
   :mod:`pmo_sheets.ratings`), ``x-aliases`` (other headers accepted), ``x-month``, ``x-list-name``.
@@ -19,8 +21,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-TEMPLATE_VERSION = "1.1"
-SUPPORTED_VERSIONS = ("1.0", "1.1")  # 1.1: same layout, tighter rules (see docs/trust.md)
+TEMPLATE_VERSION = "2.0"
+#: 1.1: same layout as 1.0, tighter rules (see docs/trust.md); 2.0: Resources, RAID, Changes and Status
+#: sheets added. Every version keeps validating with its own sheets (a portfolio may mix versions).
+SUPPORTED_VERSIONS = ("1.0", "1.1", "2.0")
+#: The version a table without ``x-since`` belongs to: the first one.
+FIRST_VERSION = SUPPORTED_VERSIONS[0]
 METADATA_SHEET = "_pmo"
 LISTS_SHEET = "Lists"
 INSTRUCTIONS_SHEET = "Instructions"
@@ -28,13 +34,13 @@ INSTRUCTIONS_SHEET = "Instructions"
 #: Workbook kinds and the tables each one holds. Every kind carries the Project sheet: it names the
 #: project that the plan, budget or risk log belongs to.
 KINDS: dict[str, tuple[str, ...]] = {
-    "project": ("project", "tasks", "budget", "risks"),
+    "project": ("project", "tasks", "budget", "risks", "resources", "raid", "changes", "status"),
     "plan": ("project", "tasks"),
     "budget": ("project", "budget"),
     "risk_log": ("project", "risks"),
 }
 KIND_TITLES = {
-    "project": "Project workbook (plan, budget and risk log)",
+    "project": "Project workbook (plan, budget, risk log, resources, RAID log, changes and status)",
     "plan": "Project plan",
     "budget": "Project budget",
     "risk_log": "Risk log",
@@ -86,6 +92,8 @@ class TableSpec:
     width: float
     schema: dict[str, Any]
     columns: tuple[ColumnSpec, ...] = field(repr=False)
+    since: str = FIRST_VERSION  # the template version that added the table
+    may_be_empty: bool = False  # an empty table is normal (no change requests yet), not a finding
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -148,6 +156,8 @@ def table_from_schema(schema: dict[str, Any]) -> TableSpec:
         width=float(schema.get("x-width", 13)),
         schema=schema,
         columns=tuple(columns),
+        since=str(schema.get("x-since", FIRST_VERSION)),
+        may_be_empty=bool(schema.get("x-may-be-empty", False)),
     )
 
 
@@ -168,16 +178,41 @@ def load_tables(directory: str | None = None) -> dict[str, TableSpec]:
     return {name: tables[name] for name in sorted(tables, key=lambda n: (order.index(n) if n in order else 99, n))}
 
 
-def tables_for_kind(kind: str) -> list[TableSpec]:
-    """The table specs a workbook of this kind holds."""
+def version_key(version: str) -> tuple[int, ...]:
+    """``"1.10"`` after ``"1.9"``: versions compare by their numbers."""
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+
+def tables_in(kind: str, version: str = TEMPLATE_VERSION) -> list[TableSpec]:
+    """The table specs a workbook of this kind and template version holds, in template order.
+
+    A 1.x project workbook holds project, tasks, budget and risks; 2.0 adds resources, raid, changes
+    and status (their schemas say ``"x-since": "2.0"``).
+    """
     tables = load_tables()
-    return [tables[name] for name in KINDS[kind]]
+    wanted = version_key(version)
+    return [tables[name] for name in KINDS[kind] if version_key(tables[name].since) <= wanted]
+
+
+def tables_for_kind(kind: str) -> list[TableSpec]:
+    """The table specs a workbook of this kind holds in the current template version."""
+    return tables_in(kind, TEMPLATE_VERSION)
 
 
 def kind_for_sheets(sheet_names: set[str]) -> str | None:
-    """Guess the kind of a workbook from its sheets, for workbooks that lost their metadata."""
-    tables = load_tables()
+    """Guess the kind of a workbook from its sheets, for workbooks that lost their metadata.
+
+    Only the sheets every version of a kind has are required, so a 1.0 workbook is recognised too.
+    """
     for kind in ("project", "plan", "budget", "risk_log"):
-        if all(tables[t].sheet in sheet_names for t in KINDS[kind]):
+        if all(spec.sheet in sheet_names for spec in tables_in(kind, FIRST_VERSION)):
             return kind
     return None
+
+
+def version_for_sheets(kind: str, sheet_names: set[str]) -> str:
+    """The newest template version whose sheets of ``kind`` are all present (for lost metadata)."""
+    for version in sorted(SUPPORTED_VERSIONS, key=version_key, reverse=True):
+        if all(spec.sheet in sheet_names for spec in tables_in(kind, version)):
+            return version
+    return FIRST_VERSION

@@ -28,6 +28,13 @@ class ValidationSettings:
     decimal_comma: bool = False  # 1.200,50 rather than 1,200.50
     earliest_year: int = EARLIEST_YEAR  # a date before 1 January of this year is implausible
     latest_year: int = LATEST_YEAR  # a date after 31 December of this year is implausible
+    today: dt.date | None = None  # what "overdue" is judged against; None: the day validation runs
+    reporting_cycle_months: int = 1  # a status report older than this many months is overdue
+
+    @property
+    def as_of(self) -> dt.date:
+        """The day overdue items and status reports are judged on."""
+        return self.today or dt.date.today()
 
     @property
     def decimal_separator(self) -> str:

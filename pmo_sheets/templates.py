@@ -35,10 +35,12 @@ from pmo_sheets.schemas import (
     KINDS,
     LISTS_SHEET,
     METADATA_SHEET,
+    SUPPORTED_VERSIONS,
     TEMPLATE_VERSION,
     ColumnSpec,
     TableSpec,
     load_tables,
+    tables_in,
 )
 from pmo_sheets.settings import DEFAULT_SETTINGS, ValidationSettings
 from pmo_sheets.sources import UsageError
@@ -136,19 +138,19 @@ def _validation_for(column: ColumnSpec, lists: _Lists) -> DataValidation | None:
     return dv
 
 
-def _write_metadata(workbook: Workbook, kind: str) -> None:
+def _write_metadata(workbook: Workbook, kind: str, specs: list[TableSpec], version: str) -> None:
     sheet = workbook.create_sheet(METADATA_SHEET)
-    rows = [("template", kind), ("version", TEMPLATE_VERSION), ("generator", "pmo-sheets"),
-            ("tables", ", ".join(KINDS[kind]))]
+    rows = [("template", kind), ("version", version), ("generator", "pmo-sheets"),
+            ("tables", ", ".join(spec.name for spec in specs))]
     for row in rows:
         sheet.append(row)
     sheet.sheet_state = "hidden"
 
 
-def _write_instructions(sheet: Worksheet, kind: str, specs: list[TableSpec]) -> None:
+def _write_instructions(sheet: Worksheet, kind: str, specs: list[TableSpec], version: str) -> None:
     sheet["A1"] = KIND_TITLES[kind]
     sheet["A1"].font = Font(bold=True, size=16, color="1F4E78")
-    sheet["A2"] = f"pmo-sheets template '{kind}', version {TEMPLATE_VERSION}"
+    sheet["A2"] = f"pmo-sheets template '{kind}', version {version}"
     sheet["A2"].font = Font(italic=True, color="595959")
     steps = [
         "How to fill in this workbook",
@@ -244,9 +246,16 @@ def _write_table(sheet: Worksheet, spec: TableSpec, lists: _Lists) -> None:
     sheet.add_table(table)
 
 
-def build_template(kind: str) -> Workbook:
-    """The template workbook of one kind, built from the schemas."""
-    specs = [load_tables()[name] for name in KINDS[kind]]
+def build_template(kind: str, version: str = TEMPLATE_VERSION) -> Workbook:
+    """The template workbook of one kind, built from the schemas.
+
+    ``version``: an earlier template version (its sheets only, its version on the ``_pmo`` sheet), which
+    the tests and ``pmo upgrade`` use to stand for the workbooks made before; the layout of the sheets
+    it has is the current one (1.x changed rules, not columns).
+    """
+    if version not in SUPPORTED_VERSIONS:
+        raise ValueError(f"unknown template version {version!r}")
+    specs = tables_in(kind, version)
     workbook = Workbook()
     instructions = workbook.active
     instructions.title = INSTRUCTIONS_SHEET
@@ -259,8 +268,8 @@ def build_template(kind: str) -> Workbook:
         else:
             _write_table(sheets[spec.name], spec, lists)
     lists_sheet.sheet_state = "hidden"
-    _write_instructions(instructions, kind, specs)
-    _write_metadata(workbook, kind)
+    _write_instructions(instructions, kind, specs, version)
+    _write_metadata(workbook, kind, specs, version)
     workbook.active = 1  # open on the Project sheet
     workbook.properties.creator = "pmo-sheets"
     workbook.properties.title = KIND_TITLES[kind]

@@ -17,7 +17,7 @@ from pmo_sheets.coerce import SPREADSHEET_ERRORS, is_blank, plain_number, read_n
 from pmo_sheets.findings import ERROR, FINDINGS_KEPT, WARNING, Finding, finding
 from pmo_sheets.grid import Grid, SourceError
 from pmo_sheets.records import TableRecords, read_records
-from pmo_sheets.rules import expected_calculated, run_rules
+from pmo_sheets.rules import RuleContext, expected_calculated, run_rules
 from pmo_sheets.schema_check import error_fields, row_errors
 from pmo_sheets.schemas import (
     KINDS,
@@ -26,6 +26,8 @@ from pmo_sheets.schemas import (
     TableSpec,
     kind_for_sheets,
     load_tables,
+    tables_in,
+    version_for_sheets,
 )
 from pmo_sheets.settings import DEFAULT_SETTINGS, ValidationSettings
 
@@ -164,9 +166,10 @@ def _validate_grid(grid: Grid, *, settings: ValidationSettings) -> WorkbookRepor
         return report
 
     settings = settings.for_workbook(metadata)
-    tables = load_tables()
-    for table_name in KINDS[kind]:
-        spec = tables[table_name]
+    # Each version is read with its own sheets: a 1.x workbook has no Resources, RAID, Changes or Status
+    # sheet and is not missing them. Without metadata, the newest version whose sheets are all there.
+    for spec in tables_in(kind, version or version_for_sheets(kind, set(grid.sheets))):
+        table_name = spec.name
         sheet = grid.sheet(spec.sheet)
         if sheet is None:
             report.findings.append(finding("sheet-missing", spec.sheet, None,
@@ -180,10 +183,11 @@ def _validate_grid(grid: Grid, *, settings: ValidationSettings) -> WorkbookRepor
             report.omitted[(WARNING, "number-ambiguous")] = (report.omitted.get((WARNING, "number-ambiguous"), 0)
                                                              + records.doubts_omitted)
         report.keep(check_schema(records, settings=settings))
-        if spec.layout != "form" and not records.rows and records.positions:
+        if spec.layout != "form" and not spec.may_be_empty and not records.rows and records.positions:
             report.findings.append(finding("table-empty", sheet.name, None, f"{spec.title} has no rows yet"))
         report.tables[table_name] = records
-    report.keep(run_rules(report.tables))
+    report.keep(run_rules(report.tables, RuleContext(today=settings.as_of,
+                                                     reporting_cycle_months=settings.reporting_cycle_months)))
     project = report.tables.get("project")
     if project and project.rows:
         project_id = project.rows[0].values.get("project_id")

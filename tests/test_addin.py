@@ -219,7 +219,7 @@ def test_new_project_fills_a_blank_template_and_stamps_its_version(tmp_path: Pat
     assert project.cell(column("project", "project_name"), 2).value == "Warehouse move"
     assert project.cell(column("project", "start_date"), 2).value == dt.datetime(2026, 3, 2)
     report = validate_source(str(path))
-    assert report.project_id == "PRJ-0042" and report.template_version == "1.1"
+    assert report.project_id == "PRJ-0042" and report.template_version == "2.0"
     with pytest.raises(ValueError, match="already belongs to project PRJ-0042"):
         press(path, new_project, "PRJ-0043", "Another")
 
@@ -234,7 +234,7 @@ def test_new_project_restores_missing_template_metadata(tmp_path: Path) -> None:
 
     meta = load_workbook(path)["_pmo"]
     assert meta.sheet_state == "hidden"
-    assert [meta["A1"].value, meta["B1"].value, meta["A2"].value, meta["B2"].value] == ["template", "plan", "version", "1.1"]
+    assert [meta["A1"].value, meta["B1"].value, meta["A2"].value, meta["B2"].value] == ["template", "plan", "version", "2.0"]
 
 
 def test_the_add_in_uses_the_annotated_copies_colours() -> None:

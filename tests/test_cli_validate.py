@@ -48,7 +48,7 @@ def test_text_report_lists_each_finding_with_its_clickable_cell(folder: Path) ->
     result = pmo("validate", str(path))
 
     lines = result.stdout.splitlines()
-    assert lines[0] == f"{path} (plan 1.1, PRJ-0001): 2 errors, 2 warnings"
+    assert lines[0] == f"{path} (plan 2.0, PRJ-0001): 2 errors, 2 warnings"
     rows = [re.split(r"\s{2,}", line.strip(), maxsplit=3) for line in lines[1:5]]
     assert [(rule, location) for _, location, rule, _ in rows] == [(r, f"{s}!{c}") for r, s, c in MIXED]
     assert [severity for severity, *_ in rows] == ["warning", "error", "error", "warning"]
@@ -59,7 +59,7 @@ def test_text_report_lists_each_finding_with_its_clickable_cell(folder: Path) ->
 def test_text_report_of_a_valid_file(folder: Path) -> None:
     result = pmo("validate", str(folder / "good.xlsx"))
 
-    assert result.stdout.splitlines() == [f"{folder / 'good.xlsx'} (risk_log 1.1, PRJ-0001): valid", "",
+    assert result.stdout.splitlines() == [f"{folder / 'good.xlsx'} (risk_log 2.0, PRJ-0001): valid", "",
                                           "1 file checked: 1 valid, 0 with errors"]
 
 
@@ -70,7 +70,7 @@ def test_json_report_has_exactly_the_documented_shape(folder: Path) -> None:
     assert list(document) == ["files"]
     good, mixed = document["files"]
     assert list(good) == FILE_KEYS and list(mixed) == FILE_KEYS
-    assert good == {"source": str(folder / "good.xlsx"), "template": "risk_log", "template_version": "1.1",
+    assert good == {"source": str(folder / "good.xlsx"), "template": "risk_log", "template_version": "2.0",
                     "project_id": "PRJ-0001", "valid": True, "errors": 0, "warnings": 0, "findings": []}
     assert (mixed["template"], mixed["valid"], mixed["errors"], mixed["warnings"]) == ("plan", False, 2, 2)
     assert all(list(item) == FINDING_KEYS for item in mixed["findings"])

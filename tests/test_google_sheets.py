@@ -88,7 +88,7 @@ def test_pmo_validate_a_sheet_url_finds_the_same_cells_as_the_xlsx(google: FakeG
         ("finish-before-start", "Tasks", "E5"), ("predecessor-unknown", "Tasks", "K7"), ("type-invalid", "Tasks", "H8"),
         ("currency-mismatch", "Budget", "F4"), ("value-not-in-list", "Risks", "F3")]
     assert (google_file["template"], google_file["template_version"], google_file["project_id"]) == \
-        (excel_file["template"], excel_file["template_version"], excel_file["project_id"]) == ("project", "1.1", "PRJ-0002")
+        (excel_file["template"], excel_file["template_version"], excel_file["project_id"]) == ("project", "2.0", "PRJ-0002")
     [request] = google.requests("sheets")  # every tab in one batchGet, values unformatted, dates as serials
     assert request.path == f"/v4/spreadsheets/{ident}/values:batchGet"
     assert request.params["valueRenderOption"] == ["UNFORMATTED_VALUE"]

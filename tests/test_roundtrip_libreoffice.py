@@ -43,7 +43,7 @@ def test_a_filled_workbook_keeps_its_findings_through_libreoffice(tmp_path: Path
 
     report = report_of(saved)
     assert [(f.rule, f.sheet, f.cell) for f in report.findings] == before
-    assert (report.template, report.template_version, report.project_id) == ("project", "1.1", "PRJ-0001")
+    assert (report.template, report.template_version, report.project_id) == ("project", "2.0", "PRJ-0001")
     # the formulas now have cached values, and they agree with the validator's own arithmetic
     risk_rows = report.tables["risks"].rows
     assert [row.values.get("score") for row in risk_rows] == [
@@ -60,4 +60,4 @@ def test_a_new_workbook_keeps_its_template_and_findings_through_libreoffice(tmp_
 
     report = report_of(saved)
     assert [(f.rule, f.sheet, f.cell) for f in report.findings] == before
-    assert (report.template, report.template_version, report.project_id) == ("plan", "1.1", "PRJ-0042")
+    assert (report.template, report.template_version, report.project_id) == ("plan", "2.0", "PRJ-0042")

@@ -16,10 +16,20 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook
-from workbooks import Located, found, located, report_of, small_sample, write
+from workbooks import (
+    AS_OF_SAMPLE_TODAY,
+    Located,
+    delivery_sample,
+    found,
+    located,
+    report_of,
+    small_sample,
+    write,
+)
 
 from pmo_sheets.findings import ERROR, RULES, WARNING
 from pmo_sheets.samples import SampleProject
+from pmo_sheets.settings import ValidationSettings
 
 Plant = Callable[[SampleProject], None]
 Edit = Callable[[Workbook], None]
@@ -35,6 +45,7 @@ class Case:
     edit: Edit | None = None
     kind: str = "project"
     severities: list[str] = field(default_factory=list)
+    delivery: bool = False  # on delivery_sample() (template 2.0 tables filled), validated as of SAMPLE_TODAY
 
 
 def tasks(sample: SampleProject) -> list[dict[str, Any]]:
@@ -216,17 +227,62 @@ CASES = [
          kind="plan", severities=[WARNING]),
     Case("template-version-unknown", [("template-version-unknown", "_pmo", "B2")], edit=cell("_pmo", "B2", "9.9")),
     Case("not-a-template", [("not-a-template", None, None)], edit=not_a_template, kind="plan"),
+    # template 2.0: Resources (A person, B e-mail, C role, D work package, E month, F allocation, G day rate)
+    Case("allocation-outside-project", [("allocation-outside-project", "Resources", "E2")],
+         setter("resources", 0, month=dt.date(2025, 12, 1)), severities=[WARNING], delivery=True),
+    Case("allocation-outside-project-after", [("allocation-outside-project", "Resources", "E7")],
+         setter("resources", 5, month=dt.date(2026, 8, 20)), severities=[WARNING], delivery=True),
+    Case("value-out-of-range-allocation", [("value-out-of-range", "Resources", "F3")],
+         setter("resources", 1, allocation=1.2), delivery=True),
+    Case("person-inconsistent-name", [("person-inconsistent", "Resources", "A3")],
+         setter("resources", 1, person="Dev Patel (ext)"), delivery=True),
+    Case("person-inconsistent-email", [("person-inconsistent", "Resources", "B6")],
+         setter("resources", 4, email="eva@example.org"), delivery=True),
+    Case("duplicate-id-person-month", [("duplicate-id", "Resources", "A3")],
+         setter("resources", 1, month=dt.date(2026, 1, 20)), delivery=True),
+    # RAID (A ID, B type, C title, D owner, E raised, F due, G closed, H priority, I status, J depends on, K linked)
+    Case("raid-closed-without-date", [("raid-closed-without-date", "RAID", "G4")],
+         setter("raid", 2, closed=None), delivery=True),
+    Case("raid-overdue", [("raid-overdue", "RAID", "F2")], setter("raid", 0, due=dt.date(2026, 5, 29)),
+         severities=[WARNING], delivery=True),
+    Case("raid-closed-is-never-overdue", [], setter("raid", 2, due=dt.date(2026, 1, 30)), delivery=True),
+    Case("dependency-project-missing", [("dependency-project-missing", "RAID", "J5")],
+         setter("raid", 3, depends_on=None), delivery=True),
+    Case("dependency-project-missing-self", [("dependency-project-missing", "RAID", "J9")],
+         setter("raid", 7, depends_on="prj-0001"), delivery=True),
+    Case("finish-before-start-raid-closed", [("finish-before-start", "RAID", "G4")],
+         setter("raid", 2, closed=dt.date(2026, 1, 20)), delivery=True),
+    Case("value-not-in-list-raid-type", [("value-not-in-list", "RAID", "B3")], setter("raid", 1, type="Risk"),
+         delivery=True),
+    # Changes (A ID, B title, C requester, D raised, E decision, F decision date, G days, H cost, I currency)
+    Case("change-decision-date-missing", [("change-decision-date", "Changes", "F2")],
+         setter("changes", 0, decision_date=None), delivery=True),
+    Case("change-decision-date-while-pending", [("change-decision-date", "Changes", "F3")],
+         setter("changes", 1, decision_date=dt.date(2026, 3, 1)), delivery=True),
+    Case("currency-mismatch-change", [("currency-mismatch", "Changes", "I4")], setter("changes", 2, currency="EUR"),
+         delivery=True),
+    Case("type-invalid-schedule-impact", [("type-invalid", "Changes", "G2")],
+         setter("changes", 0, schedule_impact_days="two weeks"), delivery=True),
+    # Status (A period, B overall, C schedule, D budget, E scope RAG, F summary, ...)
+    Case("status-overdue", [("status-overdue", "Status", "A4")],
+         lambda s: s.tables.update(status=s.tables["status"][:3]), severities=[WARNING], delivery=True),
+    Case("duplicate-id-status-period", [("duplicate-id", "Status", "A3")],
+         setter("status", 1, period=dt.date(2026, 1, 20)), delivery=True),
+    Case("value-not-in-list-rag", [("value-not-in-list", "Status", "B3")], setter("status", 1, overall_rag="Yellow"),
+         delivery=True),
+    Case("value-required-summary", [("value-required", "Status", "F2")], setter("status", 0, summary=None),
+         delivery=True),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_one_planted_mistake_gives_its_rule_at_its_cell(case: Case, tmp_path: Path) -> None:
-    sample = small_sample()
+    sample = delivery_sample() if case.delivery else small_sample()
     if case.plant is not None:
         case.plant(sample)
     path = write(tmp_path / f"{case.id}.xlsx", sample, case.kind, case.edit)
 
-    report = report_of(path)
+    report = report_of(path, AS_OF_SAMPLE_TODAY) if case.delivery else report_of(path)
 
     assert located(report.findings) == case.expected
     expected_severities = case.severities or [RULES[rule].severity for rule, _, _ in case.expected]
@@ -239,7 +295,68 @@ def test_the_unchanged_sample_is_valid_in_every_kind(kind: str, tmp_path: Path) 
     report = report_of(write(tmp_path / f"{kind}.xlsx", kind=kind))
 
     assert located(report.findings) == []
-    assert (report.template, report.template_version, report.project_id) == (kind, "1.1", "PRJ-0001")
+    assert (report.template, report.template_version, report.project_id) == (kind, "2.0", "PRJ-0001")
+
+
+def test_the_filled_template_2_tables_are_valid_and_read(tmp_path: Path) -> None:
+    report = report_of(write(tmp_path / "delivery.xlsx", delivery_sample()), AS_OF_SAMPLE_TODAY)
+
+    assert located(report.findings) == []
+    assert {name: len(table.rows) for name, table in report.tables.items()} == {
+        "project": 1, "tasks": 12, "budget": 6, "risks": 5, "resources": 6, "raid": 8, "changes": 3, "status": 5}
+    assert report.tables["resources"].rows[0].values == {
+        "person": "Dev Patel", "email": "dev.patel@example.com", "role": "Business analyst", "work_package": "WP1",
+        "month": "2026-01-01", "allocation": 0.8, "cost_rate": 650.0}
+    assert report.tables["status"].rows[-1].values["period"] == "2026-05-01"
+
+
+def test_overdue_is_judged_on_the_day_of_validation(tmp_path: Path) -> None:
+    path = write(tmp_path / "delivery.xlsx", delivery_sample())
+    a_month_later = ValidationSettings(today=dt.date(2026, 6, 30))
+
+    # on 30 June May's report is still the latest due; the items due 15 and 22 June are late
+    assert located(report_of(path, a_month_later).findings) == [
+        ("raid-overdue", "RAID", "F2"), ("raid-overdue", "RAID", "F3"), ("raid-overdue", "RAID", "F8"),
+        ("raid-overdue", "RAID", "F9")]
+    in_july = ValidationSettings(today=dt.date(2026, 7, 1))  # June's report is due once June is over
+    assert ("status-overdue", "Status", "A6") in located(report_of(path, in_july).findings)
+    in_august = ValidationSettings(today=dt.date(2026, 8, 3))
+    assert ("status-overdue", "Status", "A6") in located(report_of(path, in_august).findings)
+    quarterly = ValidationSettings(today=dt.date(2026, 8, 3), reporting_cycle_months=3)
+    assert ("status-overdue", "Status", "A6") not in located(report_of(path, quarterly).findings)
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1"])
+def test_a_1x_workbook_validates_with_its_own_sheets(version: str, tmp_path: Path) -> None:
+    """No Resources, RAID, Changes or Status sheet in a 1.x workbook, and none reported missing."""
+    path = write(tmp_path / f"v{version}.xlsx", version=version)
+    report = report_of(path)
+
+    assert located(report.findings) == []
+    assert (report.template, report.template_version) == ("project", version)
+    assert list(report.tables) == ["project", "tasks", "budget", "risks"]
+
+
+def test_a_1x_workbook_keeps_its_1x_findings(tmp_path: Path) -> None:
+    sample = small_sample()
+    tasks(sample)[3]["finish"] = tasks(sample)[3]["start"] - dt.timedelta(days=2)
+    old = report_of(write(tmp_path / "old.xlsx", sample, version="1.0"))
+    new = report_of(write(tmp_path / "new.xlsx", sample))
+
+    assert located(old.findings) == located(new.findings) == [("finish-before-start", "Tasks", "E5")]
+
+
+def test_a_2_0_workbook_without_a_new_sheet_reports_it_missing(tmp_path: Path) -> None:
+    path = write(tmp_path / "no-raid.xlsx", edit=delete_sheet("RAID"))
+    assert found(path) == [("sheet-missing", "RAID", None)]
+
+
+def test_without_metadata_a_1x_workbook_is_read_by_its_sheets(tmp_path: Path) -> None:
+    path = write(tmp_path / "lost.xlsx", version="1.0", edit=delete_sheet("_pmo"))
+    report = report_of(path)
+
+    assert located(report.findings) == [("template-metadata-missing", None, None)]
+    assert list(report.tables) == ["project", "tasks", "budget", "risks"]
 
 
 def test_a_rejected_value_is_quoted_in_the_message(tmp_path: Path) -> None:
@@ -281,8 +398,10 @@ def test_every_workbook_rule_is_planted_somewhere() -> None:
     from test_bad_files import BAD_FILE_CODES
 
     planted = {rule for case in CASES for rule, _, _ in case.expected} | set(BAD_FILE_CODES)
-    # Google Sheets failures, and the fallback for a schema keyword that no current schema uses
-    not_from_a_workbook = {"source-unreachable", "source-forbidden", "source-not-found", "schema-violation"}
+    # Google Sheets failures, the fallback for a schema keyword that no current schema uses, and a dependency
+    # on a project the portfolio lacks, which only a sync can see (tests/test_sync_delivery.py)
+    not_from_a_workbook = {"source-unreachable", "source-forbidden", "source-not-found", "schema-violation",
+                           "dependency-project-unknown"}
     assert set(RULES) - not_from_a_workbook == planted
 
 

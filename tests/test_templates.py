@@ -16,7 +16,7 @@ from workbooks import located, pmo, report_of
 
 from pmo_sheets.cells import column_letter
 from pmo_sheets.findings import catalogue_markdown
-from pmo_sheets.schemas import KINDS, LISTS_SHEET, METADATA_SHEET, TableSpec, load_tables
+from pmo_sheets.schemas import KINDS, LISTS_SHEET, METADATA_SHEET, TableSpec, load_tables, tables_in
 from pmo_sheets.templates import formula_for, template_path, write_templates
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,9 +32,20 @@ def test_every_schema_passes_the_2020_12_metaschema(path: Path) -> None:
 
 
 def test_there_is_one_schema_per_table() -> None:
-    assert [p.name for p in SCHEMA_FILES] == ["budget.schema.json", "project.schema.json", "risks.schema.json",
-                                              "tasks.schema.json"]
-    assert list(load_tables()) == ["project", "tasks", "budget", "risks"]
+    assert [p.name for p in SCHEMA_FILES] == ["budget.schema.json", "changes.schema.json", "project.schema.json",
+                                              "raid.schema.json", "resources.schema.json", "risks.schema.json",
+                                              "status.schema.json", "tasks.schema.json"]
+    assert list(load_tables()) == ["project", "tasks", "budget", "risks", "resources", "raid", "changes", "status"]
+
+
+def test_each_template_version_has_its_own_tables() -> None:
+    """A 1.x project workbook has four sheets of data; 2.0 adds Resources, RAID, Changes and Status."""
+    old = ["project", "tasks", "budget", "risks"]
+    assert [spec.name for spec in tables_in("project", "1.0")] == old
+    assert [spec.name for spec in tables_in("project", "1.1")] == old
+    assert [spec.name for spec in tables_in("project", "2.0")] == [*old, "resources", "raid", "changes", "status"]
+    assert [spec.name for spec in tables_in("plan", "2.0")] == ["project", "tasks"]
+    assert [spec.sheet for spec in tables_in("project", "2.0")][4:] == ["Resources", "RAID", "Changes", "Status"]
 
 
 # --- the checked-in templates and the schemas cannot drift apart ----------------------------------------------------
@@ -116,12 +127,12 @@ def test_pmo_new_makes_a_workbook_that_only_asks_for_what_is_missing(kind: str, 
 
     assert result.exit_code == 0, result.stderr
     report = report_of(target)
-    assert (report.template, report.template_version, report.project_id) == (kind, "1.1", "PRJ-0042")
+    assert (report.template, report.template_version, report.project_id) == (kind, "2.0", "PRJ-0042")
     assert located(report.findings) == REQUIRED_PROJECT_CELLS + [("table-empty", s, None) for s in EMPTY_TABLES[kind]]
     assert report.tables["project"].rows[0].values["project_name"] == "New CRM"
     metadata = load_workbook(target)[METADATA_SHEET]
     assert (metadata["A1"].value, metadata["B1"].value, metadata["A2"].value, metadata["B2"].value) == (
-        "template", kind, "version", "1.1")
+        "template", kind, "version", "2.0")
 
 
 def test_pmo_new_fills_the_dates_it_is_given(tmp_path: Path) -> None:
@@ -223,10 +234,11 @@ def test_every_list_column_has_a_dropdown_offering_exactly_its_values(kind: str)
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_calculated_columns_hold_formulas_on_every_row(kind: str) -> None:
     workbook = template(kind)
+    with_formulas = [spec.sheet for spec in table_specs(kind) if any(c.calculated for c in spec.columns)]
+    assert with_formulas == [s for s in ("Tasks", "Budget", "Risks") if s in workbook.sheetnames]
     for spec in table_specs(kind):
         sheet = workbook[spec.sheet]
         calculated = [c for c in spec.columns if c.calculated]
-        assert calculated, spec.sheet
         for column in calculated:
             for row in (2, 3, spec.rows + 1):
                 assert sheet.cell(row, column.position).value == formula_for(spec, column, row)

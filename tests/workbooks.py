@@ -7,6 +7,7 @@ sits on sheet row ``i + 2`` (row 1 is the header).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from typer.testing import CliRunner, Result
 from pmo_sheets.cli import app
 from pmo_sheets.findings import Finding
 from pmo_sheets.samples import SampleProject, fill_workbook, sample_project
+from pmo_sheets.settings import DEFAULT_SETTINGS, ValidationSettings
 from pmo_sheets.sources import validate_source
 from pmo_sheets.validate import WorkbookReport
 
@@ -34,10 +36,29 @@ def small_sample() -> SampleProject:
     return sample_project(1, tasks=12, budget_lines=2, months=3, risks=5)
 
 
+#: The day the template 2.0 samples are validated on (overdue items and status reports are judged on it).
+SAMPLE_TODAY = dt.date(2026, 6, 1)
+AS_OF_SAMPLE_TODAY = ValidationSettings(today=SAMPLE_TODAY)
+
+
+def delivery_sample() -> SampleProject:
+    """:func:`small_sample` with the template 2.0 tables filled: valid on :data:`SAMPLE_TODAY`.
+
+    Resources: 2 people x 3 months (rows 2-7: Ana Silva... see the sample); RAID: 8 items (I-001,
+    A-002, D-003 closed, P-004 a dependency on PRJ-0002, ...); Changes: 3 (CR-001 Approved, CR-002
+    Pending, CR-003 Rejected); Status: January to May 2026.
+    """
+    return sample_project(1, tasks=12, budget_lines=2, months=3, risks=5, people=2, raid=8, changes=3,
+                          status=True, today=SAMPLE_TODAY)
+
+
 def write(path: Path, sample: SampleProject | None = None, kind: str = "project",
-          edit: Callable[[Workbook], None] | None = None) -> Path:
-    """Fill the ``kind`` template with ``sample`` (default: :func:`small_sample`), apply ``edit``, save."""
-    workbook = fill_workbook(sample or small_sample(), kind)
+          edit: Callable[[Workbook], None] | None = None, version: str | None = None) -> Path:
+    """Fill the ``kind`` template with ``sample`` (default: :func:`small_sample`), apply ``edit``, save.
+
+    ``version``: a workbook of that earlier template version (default: the current one).
+    """
+    workbook = fill_workbook(sample or small_sample(), kind, **({"version": version} if version else {}))
     if edit is not None:
         edit(workbook)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,8 +66,8 @@ def write(path: Path, sample: SampleProject | None = None, kind: str = "project"
     return path
 
 
-def report_of(path: Path) -> WorkbookReport:
-    return validate_source(str(path))
+def report_of(path: Path, settings: ValidationSettings = DEFAULT_SETTINGS) -> WorkbookReport:
+    return validate_source(str(path), settings=settings)
 
 
 def located(findings: list[Finding]) -> list[Located]:

@@ -22,7 +22,7 @@ from pmo_sheets.addin.workbook import find_sheet, read_grid, read_sheet, sheet_n
 from pmo_sheets.cells import parse_cell, quote_sheet
 from pmo_sheets.findings import ERROR, RULES, Finding
 from pmo_sheets.grid import Grid, SheetGrid
-from pmo_sheets.schemas import KINDS, METADATA_SHEET, TEMPLATE_VERSION, kind_for_sheets, load_tables
+from pmo_sheets.schemas import KINDS, METADATA_SHEET, kind_for_sheets, load_tables, tables_in, version_for_sheets
 from pmo_sheets.validate import WorkbookReport, read_metadata, validate_grid
 
 ISSUES_SHEET = "Issues"
@@ -255,22 +255,29 @@ def new_project(book: Any, project_id: str, name: str, start: dt.date | None = N
 
 
 def stamp_version(book: Any) -> None:
-    """Make sure the hidden metadata sheet names the template kind and the current version."""
+    """Make sure the hidden metadata sheet names the template kind and the newest version its sheets make.
+
+    A workbook with the 2.0 sheets is stamped 2.0; a 1.x workbook stays 1.x (it has no Resources, RAID,
+    Changes or Status sheet, and stamping 2.0 would report them missing): moving it is ``pmo upgrade``'s job.
+    """
     sheet = find_sheet(book, METADATA_SHEET)
     names = set(sheet_names(book))
     if sheet is None:
         kind = kind_for_sheets(names) or "project"
+        version = version_for_sheets(kind, names)
         sheet = book.sheets.add(METADATA_SHEET, after=book.sheets[len(book.sheets) - 1])
         sheet.visible = False
-        sheet.range("A1").value = [["template", kind], ["version", TEMPLATE_VERSION], ["generator", "pmo-sheets"],
-                                   ["tables", ", ".join(KINDS[kind])]]
+        sheet.range("A1").value = [["template", kind], ["version", version], ["generator", "pmo-sheets"],
+                                   ["tables", ", ".join(spec.name for spec in tables_in(kind, version))]]
         return
     rows = read_sheet(sheet)
     metadata = read_metadata(Grid("", {METADATA_SHEET: SheetGrid(METADATA_SHEET, rows)}))
-    if metadata.get("version") != TEMPLATE_VERSION:
+    kind = metadata.get("template") or kind_for_sheets(names) or "project"
+    version = version_for_sheets(kind, names) if kind in KINDS else metadata.get("version")
+    if version and metadata.get("version") != version:
         for number, row in enumerate(rows, start=1):
             if row and row[0] == "version":
-                sheet.range((number, 2)).value = TEMPLATE_VERSION
+                sheet.range((number, 2)).value = version
                 break
         else:
-            sheet.range((len(rows) + 1, 1)).value = ["version", TEMPLATE_VERSION]
+            sheet.range((len(rows) + 1, 1)).value = ["version", version]
