@@ -93,7 +93,8 @@ def test_pmo_validate_a_sheet_url_finds_the_same_cells_as_the_xlsx(google: FakeG
     assert request.path == f"/v4/spreadsheets/{ident}/values:batchGet"
     assert request.params["valueRenderOption"] == ["UNFORMATTED_VALUE"]
     assert request.params["dateTimeRenderOption"] == ["SERIAL_NUMBER"]
-    assert request.params["ranges"] == ["'_pmo'", "'Project'", "'Tasks'", "'Budget'", "'Risks'"]
+    assert request.params["ranges"] == ["'_pmo'", "'Project'", "'Tasks'", "'Budget'", "'Risks'", "'Resources'", "'RAID'",
+                                        "'Changes'", "'Status'"]
 
 
 def test_annotate_makes_no_copy_of_a_google_sheet_and_says_so(google: FakeGoogle, workbooks: dict[str, Path],
