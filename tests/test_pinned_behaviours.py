@@ -84,6 +84,8 @@ def test_the_rule_catalogue_explains_the_rules_in_these_words() -> None:
     (dt.date(2027, 1, 1), 4, "FY2027-P10"),   # the calendar year turns, the fiscal year does not
     (dt.date(2026, 1, 1), 1, "FY2026-P01"),   # a calendar fiscal year
     (dt.date(2026, 12, 1), 1, "FY2026-P12"),
+    (dt.date(2026, 2, 1), 2, "FY2027-P01"),   # February, the smallest start month that is not January
+    (dt.date(2026, 1, 1), 2, "FY2026-P12"),
     (dt.date(2026, 7, 1), 7, "FY2027-P01"),
     (dt.date(2026, 6, 1), 7, "FY2026-P12"),
 ])
