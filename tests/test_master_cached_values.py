@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from portfolio_fixtures import make_portfolio, with_lookalike_names
-from test_master_libreoffice import assert_rollups_equal_pandas, values
+from portfolio_fixtures import FX, make_portfolio, with_lookalike_names
+from test_master_libreoffice import assert_rollups_equal_pandas, source_frames, values
 
 from pmo_sheets.sync import run_sync
 
@@ -36,3 +36,27 @@ def test_a_wrong_cached_budget_is_caught_by_the_pandas_expectation(synced: tuple
     book["Portfolio"]["M2"].value += 1
     with pytest.raises(AssertionError):
         assert_rollups_equal_pandas(book, root / "projects")
+
+
+def test_the_history_row_of_a_sync_holds_the_headline_figures_pandas_works_out(synced: tuple[Path, Path]) -> None:
+    root, master = synced
+    projects, budget, risks = source_frames(root / "projects")
+    budget = budget.merge(projects, on="project_id")
+    rate = budget["Currency"].map(FX)
+    budget_usd = (budget["Budget"].fillna(0) * rate).sum()
+    actual_usd = (budget["Actual"].fillna(0) * rate).sum()
+    eac_usd = actual_usd + (budget["Forecast"].fillna(0) * rate).sum()
+    open_risks = risks[risks["Status"] != "Closed"]
+    high = int((open_risks["Probability"] * open_risks["Impact"] >= 15).sum())  # the High rating, as in the template
+
+    history = values(master)["History"]
+    header = [cell.value for cell in history[1]]
+    [row] = [dict(zip(header, (cell.value for cell in line), strict=True)) for line in history.iter_rows(min_row=2)]
+
+    assert row["Projects"] == len(projects) == 11
+    assert (row["Sources OK"], row["Sources Stale"], row["Sources Failed"]) == (11, 0, 0)
+    assert row["Budget"] == pytest.approx(round(budget_usd, 2), abs=0.005)
+    assert row["Actuals"] == pytest.approx(round(actual_usd, 2), abs=0.005)
+    assert row["EAC"] == pytest.approx(round(eac_usd, 2), abs=0.005)
+    assert row["Variance"] == pytest.approx(round(budget_usd - eac_usd, 2), abs=0.005)
+    assert (row["Open Risks"], row["High Risks"]) == (len(open_risks), high)
