@@ -83,8 +83,11 @@ def run_scope(scope: Scope, children: int, only: list[str] | None = None) -> dic
         (work / "pyproject.toml").write_text(text.split("[tool.ruff]")[0] + mutmut_config(scope), encoding="utf-8")
         mutmut = [sys.executable, "-m", "mutmut"]
         env = {**os.environ, "CI": ""}  # a missing LibreOffice must not fail the (deselected) soffice tests
-        subprocess.run([*mutmut, "run", "--max-children", str(children), *(only or [])], cwd=work, env=env, check=False,
-                       stdout=subprocess.DEVNULL)
+        run = subprocess.run([*mutmut, "run", "--max-children", str(children), *(only or [])], cwd=work, env=env,
+                             check=False, capture_output=True, text=True)
+        if run.returncode != 0:  # e.g. the clean test run failed: no mutant was checked, say why
+            raise SystemExit(f"mutmut failed on {scope.module} (exit {run.returncode}):\n"
+                             f"{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
         listing = subprocess.run([*mutmut, "results", "--all", "true"], cwd=work, env=env, check=True,
                                  capture_output=True, text=True).stdout
     statuses = {}
