@@ -85,6 +85,7 @@ class SourceStatus:
     first_findings: str
     last_checked: str
     last_good_sync: str | None
+    template_version: str | None = None  # as the source was last read: a portfolio may mix versions
 
 
 @dataclass
@@ -707,8 +708,8 @@ class MasterWriter:
 
     def _write_quality(self, sheet: Worksheet) -> None:
         headers = ["Source", "Kind", "Project ID", "Status", "Errors", "Warnings", "First Findings", "Last Checked",
-                   "Last Good Sync"]
-        self._header(sheet, 0, headers, [36, 12, 12, 18, 8, 9, 90, 20, 20])
+                   "Last Good Sync", "Template Version"]
+        self._header(sheet, 0, headers, [36, 12, 12, 18, 8, 9, 90, 20, 20, 10])
         order = {"unreadable": 0, "invalid": 1, "never valid": 1, "missing": 2, "conflict": 3, "ok": 9}
         rows = sorted(self.content.sources, key=lambda s: (order.get(s.status.split()[0], 5), s.label))
         wrap = self.book.add_format({"text_wrap": True, "valign": "top"})
@@ -719,6 +720,7 @@ class MasterWriter:
             self._text(sheet, r, 6, source.first_findings, wrap)
             self._text(sheet, r, 7, source.last_checked)
             self._text(sheet, r, 8, source.last_good_sync or "never")
+            self._text(sheet, r, 9, source.template_version)
         fmt = self.formats
         span = f"D2:D{max(len(rows), 1) + 1}"
         sheet.conditional_format(span, {"type": "text", "criteria": "begins with", "value": "ok", "format": fmt["green"]})

@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS sources (
     last_good_sync TEXT,
     good_project_id TEXT,
     good_template TEXT,
-    payload BLOB
+    payload BLOB,
+    template_version TEXT
 );
 CREATE TABLE IF NOT EXISTS history (
     id INTEGER PRIMARY KEY AUTOINCREMENT,  -- two syncs in the same second are two rows, never one
@@ -131,6 +132,7 @@ class SourceState:
     has_payload: bool  # whether last good records are stored (False for a source that was never valid)
     good_project_id: str | None = None  # the project and template of the stored records
     good_template: str | None = None
+    template_version: str | None = None  # the template version the source was last read as (Data quality)
 
 
 def _findings(text: str) -> list[dict[str, Any]]:
@@ -173,6 +175,7 @@ class StateStore:
             self.db.execute("PRAGMA journal_mode=DELETE")
             self.db.executescript(_SCHEMA)
             self._key_history_by_id()
+            self._add_template_version()
         except sqlite3.Error as exc:
             self.db.close()
             raise state_error(path, exc) from None
@@ -187,6 +190,12 @@ class StateStore:
             "CREATE TABLE history (id INTEGER PRIMARY KEY AUTOINCREMENT, synced_at TEXT NOT NULL, figures TEXT NOT NULL); "
             "INSERT INTO history (synced_at, figures) SELECT synced_at, figures FROM history_by_second ORDER BY synced_at; "
             "DROP TABLE history_by_second; COMMIT;")
+
+    def _add_template_version(self) -> None:
+        """Stores made before template 2.0 did not keep each source's template version: add the column."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(sources)")}
+        if "template_version" not in columns:
+            self.db.execute("ALTER TABLE sources ADD COLUMN template_version TEXT")
 
     def __enter__(self) -> StateStore:
         return self
@@ -206,9 +215,11 @@ class StateStore:
         """Every known source by key (without its stored records: see :meth:`payload`)."""
         result = {}
         query = ("SELECT key, kind, label, fingerprint, status, project_id, template, errors, warnings, findings, "
-                 "first_seen, last_checked, last_good_sync, payload IS NOT NULL, good_project_id, good_template FROM sources")
+                 "first_seen, last_checked, last_good_sync, payload IS NOT NULL, good_project_id, good_template, "
+                 "template_version FROM sources")
         for row in self.db.execute(query):
-            result[row[0]] = SourceState(*row[:9], _findings(row[9]), row[10], row[11], row[12], bool(row[13]), row[14], row[15])
+            result[row[0]] = SourceState(*row[:9], _findings(row[9]), row[10], row[11], row[12], bool(row[13]), row[14], row[15],
+                                         template_version=row[16])
         return result
 
     def payload(self, key: str) -> dict[str, Any] | None:
@@ -235,18 +246,21 @@ class StateStore:
         """Insert or update one source (inside the sync's transaction); stored records change only with ``payload``."""
         values = (state.key, state.kind, state.label, state.fingerprint, state.status, state.project_id, state.template,
                   state.errors, state.warnings, json.dumps(state.findings), state.first_seen, state.last_checked,
-                  state.last_good_sync)
+                  state.last_good_sync, state.template_version)
         if payload is not None:
-            self.db.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                            (*values, state.good_project_id, state.good_template, pack(payload)))
+            self.db.execute(
+                "INSERT OR REPLACE INTO sources (key, kind, label, fingerprint, status, project_id, template, errors, "
+                "warnings, findings, first_seen, last_checked, last_good_sync, template_version, good_project_id, "
+                "good_template, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (*values, state.good_project_id, state.good_template, pack(payload)))
             return
         self.db.execute(
             "INSERT INTO sources (key, kind, label, fingerprint, status, project_id, template, errors, warnings, "
-            "findings, first_seen, last_checked, last_good_sync) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            "findings, first_seen, last_checked, last_good_sync, template_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
             "ON CONFLICT(key) DO UPDATE SET kind=excluded.kind, label=excluded.label, fingerprint=excluded.fingerprint, "
             "status=excluded.status, project_id=excluded.project_id, template=excluded.template, errors=excluded.errors, "
             "warnings=excluded.warnings, findings=excluded.findings, last_checked=excluded.last_checked, "
-            "last_good_sync=excluded.last_good_sync", values)
+            "last_good_sync=excluded.last_good_sync, template_version=excluded.template_version", values)
 
     def forget_source(self, key: str) -> None:
         self.db.execute("DELETE FROM sources WHERE key = ?", (key,))

@@ -84,11 +84,13 @@ class Checked:
     warnings: int
     findings: list[dict[str, Any]]
     payload: dict[str, Any] | None  # only when valid
+    template_version: str | None = None
 
 
 def _checked(report: WorkbookReport) -> Checked:
     return Checked(report.template, report.project_id, report.readable, report.errors, report.warnings,
-                   [f.to_dict() for f in report.findings], payload_from_report(report) if report.valid else None)
+                   [f.to_dict() for f in report.findings], payload_from_report(report) if report.valid else None,
+                   template_version=report.template_version)
 
 
 def check_excel(path: str, settings: ValidationSettings = DEFAULT_SETTINGS,
@@ -612,7 +614,8 @@ def _state_after_check(source: DiscoveredSource, check: Checked, previous: Sourc
         fingerprint=source.fingerprint if check.readable else None,
         status=_status(problem, has_payload),
         project_id=check.project_id or (previous.project_id if previous else None),
-        template=check.template, errors=check.errors, warnings=check.warnings, findings=check.findings,
+        template=check.template, template_version=check.template_version,
+        errors=check.errors, warnings=check.warnings, findings=check.findings,
         first_seen=previous.first_seen if previous else _now(True), last_checked=now,
         last_good_sync=now if valid else (previous.last_good_sync if previous else None),
         has_payload=has_payload,
@@ -675,7 +678,7 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
         status = "no files match" if key.startswith("glob:") else _status("unreadable", has_payload)
         if previous is not None:
             state = replace(previous, label=label, fingerprint=None, status=status, template=None,
-                            errors=1, warnings=0, findings=[finding], last_checked=now)
+                            template_version=None, errors=1, warnings=0, findings=[finding], last_checked=now)
         else:
             state = SourceState(key=key, kind=kind, label=label, fingerprint=None,
                                 status=status, project_id=None, template=None, errors=1,
@@ -842,4 +845,4 @@ def _quality_row(outcome: SourceOutcome) -> SourceStatus:
     if total > FIRST_FINDINGS:
         first += f"; and {total - FIRST_FINDINGS:,} more"
     return SourceStatus(state.label, state.kind, state.project_id, state.status, state.errors, state.warnings, first,
-                        state.last_checked, state.last_good_sync)
+                        state.last_checked, state.last_good_sync, template_version=state.template_version)
