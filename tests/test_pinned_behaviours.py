@@ -69,7 +69,8 @@ def test_the_rule_catalogue_explains_the_rules_in_these_words() -> None:
     lines = catalogue_markdown().splitlines()
     for expected in [
         "| `finish-before-start` | error | Finish before start | A finish (or baseline finish) date is earlier than "
-        "its start date. | Correct one of the two dates. |",
+        "its start date; a RAID item closed, or a change request decided, before it was raised. "
+        "| Correct one of the two dates. |",
         "| `complete-not-closed` | warning | 100% complete but not completed | A task is 100% complete but its status "
         "is not Completed. | Set the status to Completed, or lower the %. |",
         "| `duplicate-id` | error | Duplicate ID | The same ID (or ID and month for budget lines) appears on more than "
