@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "docs" / "mutation_results.json"  # the last measured counts per module, kept between runs
 REPORT = ROOT / "docs" / "mutation.md"
 EQUIVALENTS = ROOT / "docs" / "mutation_equivalents.toml"
+NOTES = ROOT / "docs" / "mutation_notes.md"  # hand-written: partial runs, what was measured when; appended
 TARGET = 0.85
 
 
@@ -125,6 +126,8 @@ def write_report(results: dict[str, dict[str, str]]) -> None:
     none = "(none)" if results else "(no module measured yet: run `make mutate`)"
     lines += ["", "## Survivors", "", "Each is either listed as equivalent in docs/mutation_equivalents.toml (with why) "
               "or open. `mutmut show NAME` in a scratch run shows the change.", "", *(survivors or [none]), ""]
+    if NOTES.exists():
+        lines += [NOTES.read_text(encoding="utf-8").rstrip(), ""]
     REPORT.write_text("\n".join(lines), encoding="utf-8")
 
 
