@@ -216,9 +216,6 @@ _RULES = [
          "The latest Status row is older than the portfolio's reporting cycle (one month unless "
          "portfolio.toml says reporting_cycle_months), for a project that is not Completed or Cancelled.",
          "Add this period's status row: RAG ratings and summary."),
-    Rule("dependency-project-unknown", "Dependency on an unknown project", "workbook", ERROR,
-         "A dependency names a Project ID that no source of the portfolio provides. Checked by pmo sync, which "
-         "knows the whole portfolio.", "Correct the Project ID, or add the other project's workbook to the portfolio."),
 ]
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
