@@ -113,12 +113,13 @@ def with_lookalike_names(sample: SampleProject) -> None:
 
 def consolidated(projects: list[dict[str, Any]], *, fiscal_year_start_month: int = 4) -> Portfolio:
     """A portfolio consolidated from hand-written records, as if each project came valid from its own
-    workbook: each dict holds the Project sheet's fields and optional "tasks", "budget", "risks" rows."""
+    workbook: each dict holds the Project sheet's fields and optional rows of its tables ("tasks", "budget",
+    "risks", and template 2.0's "resources", "raid", ...): any list is a table, never a field."""
     payloads, contributions = {}, []
     for number, project in enumerate(projects, start=1):
-        fields = {k: v for k, v in project.items() if k not in ("tasks", "budget", "risks")}
+        fields = {k: v for k, v in project.items() if not isinstance(v, list)}
         tables = {table: [{"_row": row, **values} for row, values in enumerate(project.get(table, []), start=2)]
-                  for table in ("tasks", "budget", "risks")}
+                  for table in ("tasks", "budget", "risks", *(k for k, v in project.items() if isinstance(v, list)))}
         key = f"file:/projects/{fields['project_id']}.xlsx"
         payloads[key] = {"template": "project", "project": fields, "tables": tables}
         contributions.append(Contribution(key, f"projects/{fields['project_id']}.xlsx", "ok", f"2026-06-01T00:00:{number:02d}",

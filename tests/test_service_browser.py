@@ -46,15 +46,16 @@ def browser() -> Iterator[object]:
 
 
 def _statuses(driver: object) -> dict[str, str]:
-    from selenium.webdriver.common.by import By
-
-    rows = driver.find_elements(By.CSS_SELECTOR, "#sources tbody tr")  # type: ignore[attr-defined]
-    return {row.find_element(By.CSS_SELECTOR, "td a").text: row.get_attribute("data-status") for row in rows}
+    """Each source's status as the page shows it, read in one script so that a reload cannot interleave."""
+    pairs = driver.execute_script(  # type: ignore[attr-defined]
+        "return Array.from(document.querySelectorAll('#sources tbody tr'))"
+        ".map(row => [row.querySelector('td a').innerText.trim(), row.getAttribute('data-status')]);")
+    return dict(pairs)
 
 
 def test_the_status_page_shows_each_sources_status_its_findings_and_sync_now_updates_it(tmp_path: Path,
                                                                                       browser: object) -> None:
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -90,8 +91,8 @@ def test_the_status_page_shows_each_sources_status_its_findings_and_sync_now_upd
         driver.get(service.base + "/")  # type: ignore[attr-defined]
         write_workbook(sample_project(7), projects / "PRJ-0007.xlsx")  # the PM fixed it; no event-driven sync (1 h debounce)
         driver.find_element(By.ID, "sync-now").click()  # type: ignore[attr-defined]
-        # The page refreshes itself every 2 s while the sync runs: an element read during a reload has gone stale
-        WebDriverWait(driver, 20, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,)).until(
+        # The page refreshes itself every 2 s while the sync runs: a read that meets a reload half-way is retried
+        WebDriverWait(driver, 20, poll_frequency=0.2, ignored_exceptions=(WebDriverException,)).until(
             lambda d: _statuses(d).get("projects/PRJ-0007.xlsx") == "ok")
         assert service.json("/api/status")["last_sync"]["trigger"] == "request"
 
