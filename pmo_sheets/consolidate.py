@@ -2,7 +2,9 @@
 
 Pure: no I/O. Each row keeps its lineage (source, sheet, row) so that every figure in the master
 can be traced back to the cell it came from. A project is identified by its Project ID; its plan,
-budget and risk log may come from one workbook or from separate ones. Two sources claiming the same
+budget and risk log may come from one workbook or from separate ones (template 2.0's resources,
+RAID log, change requests and status reports come only with the project workbook; a 1.x workbook
+simply has none). Two sources claiming the same
 table of the same project is a conflict: the source that claimed it first keeps it, the other is
 reported, and nothing is merged silently.
 """
@@ -21,7 +23,9 @@ from pmo_sheets.ratings import risk_rating, risk_score
 from pmo_sheets.schemas import KINDS, load_tables
 from pmo_sheets.validate import WorkbookReport
 
-DATA_TABLES = ("tasks", "budget", "risks")
+#: The tables a source contributes rows of, each tagged with its project and lineage. Template 2.0's
+#: four come last; a source of an earlier version contributes no rows to them.
+DATA_TABLES = ("tasks", "budget", "risks", "resources", "raid", "changes", "status")
 LINEAGE = ("source", "sheet", "row")
 
 

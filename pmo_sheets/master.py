@@ -55,6 +55,7 @@ from pmo_sheets.rollups import (
     project_rollup,
     table_figures,
 )
+from pmo_sheets.schemas import ColumnSpec, load_tables
 from pmo_sheets.sheetdata import DataColumnValues, SheetBody, fit_cell_text, splice
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -113,6 +114,34 @@ class DataColumn:
     width: float = 14
 
 
+#: Where every data row came from, the last columns of each data sheet.
+LINEAGE_COLUMNS = (DataColumn("source", "Source", width=30), DataColumn("sheet", "Source Sheet", width=10),
+                   DataColumn("row", "Source Row", "integer", 10))
+#: The widest a data sheet column starts (a 2,000-character summary would otherwise take the screen).
+DATA_WIDTH_LIMIT = 40
+
+
+def _data_kind(column: ColumnSpec) -> str:
+    """How a schema column shows on a data sheet: its kind of value and the template's number format."""
+    if column.kind == "date":
+        return "date"
+    if column.kind == "integer":
+        return "integer"
+    if column.kind == "number":
+        return "percent" if (column.number_format or "").endswith("%") else "money"
+    return "text"
+
+
+def schema_data_columns(table: str) -> list[DataColumn]:
+    """A data sheet's columns straight from the table's schema: the Project ID, every column a PM types,
+    under the template's own header, then the lineage. (Template 2.0's tables; the first four tables'
+    sheets are spelt out below, with the extra columns consolidation adds to them.)"""
+    columns = [DataColumn("project_id", "Project ID", width=12)]
+    for column in load_tables()[table].input_columns:
+        columns.append(DataColumn(column.name, column.title, _data_kind(column), min(column.width, DATA_WIDTH_LIMIT)))
+    return [*columns, *LINEAGE_COLUMNS]
+
+
 DATA_SHEETS: dict[str, tuple[str, list[DataColumn]]] = {
     "projects": ("Project data", [
         DataColumn("project_id", "Project ID", width=12), DataColumn("project_name", "Project Name", width=30),
@@ -131,8 +160,7 @@ DATA_SHEETS: dict[str, tuple[str, list[DataColumn]]] = {
         DataColumn("baseline_start", "Baseline Start", "date"), DataColumn("baseline_finish", "Baseline Finish", "date"),
         DataColumn("percent_complete", "% Complete", "percent", 10), DataColumn("status", "Status"),
         DataColumn("milestone", "Milestone", width=9), DataColumn("predecessors", "Predecessors"),
-        DataColumn("source", "Source", width=30), DataColumn("sheet", "Source Sheet", width=10),
-        DataColumn("row", "Source Row", "integer", 10)]),
+        *LINEAGE_COLUMNS]),
     "budget": ("Budget data", [
         DataColumn("project_id", "Project ID", width=12), DataColumn("program", "Program", width=22),
         DataColumn("fiscal_period", "Fiscal Period", width=12), DataColumn("line_id", "Line ID", width=8),
@@ -140,8 +168,7 @@ DATA_SHEETS: dict[str, tuple[str, list[DataColumn]]] = {
         DataColumn("description", "Description", width=30), DataColumn("period", "Period", "date"),
         DataColumn("currency", "Currency", width=9), DataColumn("budget", "Budget", "money"),
         DataColumn("actual", "Actual", "money"), DataColumn("forecast", "Forecast", "money"),
-        DataColumn("source", "Source", width=30), DataColumn("sheet", "Source Sheet", width=10),
-        DataColumn("row", "Source Row", "integer", 10),
+        *LINEAGE_COLUMNS,
         # The Finance sheet's group keys (rollups.group_keys): its rows sum by these, never by the text.
         DataColumn("program_key", "Program Key", "integer", 9),
         DataColumn("cost_center_key", "Cost Center Key", "integer", 9),
@@ -155,8 +182,9 @@ DATA_SHEETS: dict[str, tuple[str, list[DataColumn]]] = {
         DataColumn("score", "Score", "integer", 7), DataColumn("rating", "Rating", width=8),
         DataColumn("response", "Response", width=10), DataColumn("mitigation", "Mitigation", width=30),
         DataColumn("due_date", "Due Date", "date"), DataColumn("status", "Status", width=11),
-        DataColumn("source", "Source", width=30), DataColumn("sheet", "Source Sheet", width=10),
-        DataColumn("row", "Source Row", "integer", 10)]),
+        *LINEAGE_COLUMNS]),
+    **{table: (sheet_name, schema_data_columns(table)) for table, sheet_name in (
+        ("resources", "Resource data"), ("raid", "RAID data"), ("changes", "Change data"), ("status", "Status data"))},
 }
 
 _CELL_CRITERION = re.compile(r"\$?[A-Z]{1,3}\$?[0-9]+")

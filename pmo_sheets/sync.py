@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pmo_sheets.config import ConfigError, PortfolioConfig
-from pmo_sheets.consolidate import Contribution, Portfolio, consolidate, payload_from_report
+from pmo_sheets.consolidate import DATA_TABLES, Contribution, Portfolio, consolidate, payload_from_report
 from pmo_sheets.discovery import DiscoveredSource, DiscoveryLimitError, discover_excel
 from pmo_sheets.findings import ERROR
 from pmo_sheets.grid import Grid, SheetGrid, SourceError
@@ -69,6 +69,10 @@ from pmo_sheets.validate import WorkbookReport, failed_report, validate_grid
 from pmo_sheets.workers import worker_pool
 
 _MASTER_PENDING = "master_pending"  # meta: the state committed a sync whose master is not yet in place
+# meta: the tables the stored records carry. Records stored by a pmo-sheets that carried fewer (before the
+# master had template 2.0's tables) would leave an unchanged 2.0 workbook's RAID log out of the master with
+# no finding, so every source is read again once when this changes.
+_PAYLOAD_TABLES = "payload_tables"
 PARALLEL_FROM = 8  # below this many workbooks, starting processes costs more than it saves
 FIRST_FINDINGS = 3
 
@@ -429,7 +433,8 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
         result.google_stats = google.stats
     check_not_a_source(config.master, [Path(s.locator) for s in sources if s.kind == "excel"])
     known = store.sources()
-    to_read = [s for s in sources if full or s.key not in known or s.fingerprint is None
+    tables_changed = bool(known) and store.meta(_PAYLOAD_TABLES) != ",".join(DATA_TABLES)
+    to_read = [s for s in sources if full or tables_changed or s.key not in known or s.fingerprint is None
                or known[s.key].fingerprint != s.fingerprint]
     # One transaction for the whole sync, committed once the new master is complete, before it replaces the old.
     store.begin()
@@ -453,7 +458,7 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
         beside = side_copy(config.master)  # written while the master was open: the master is behind it
         nothing_changed = (not news and not failures and not newly_missing and not forgotten
                            and config.master.exists() and carried_beside is None and not store.meta(_MASTER_PENDING)
-                           and store.meta("config_digest") == _config_digest(config))
+                           and store.meta("config_digest") == _config_digest(config) and not tables_changed)
         if nothing_changed:
             history = store.history()
             result.figures = dict(history[-1][1]) if history else {}
@@ -482,6 +487,7 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
                 store.save_source(outcome.state)
         store.add_history(now, result.figures)
         store.set_meta("config_digest", _config_digest(config))
+        store.set_meta(_PAYLOAD_TABLES, ",".join(DATA_TABLES))
         comments, content = _master_content(config, store, portfolio, outcomes, now, carried, carried_beside)
         target = _write_target(config.master, result)
         committed = False
@@ -829,7 +835,9 @@ def _mark_conflicts(result: SyncResult, portfolio: Portfolio) -> None:
 
 
 def _check_fx(config: PortfolioConfig, portfolio: Portfolio) -> None:
-    used = set(portfolio.projects["currency"].dropna()) | set(portfolio.tables["budget"]["currency"].dropna())
+    # Change requests' cost impacts are converted too (in the project's currency: the currency-mismatch rule).
+    used = set(portfolio.projects["currency"].dropna()) | {
+        currency for table in ("budget", "changes") for currency in portfolio.tables[table]["currency"].dropna()}
     missing = sorted(used - set(config.fx))
     if missing:
         projects = portfolio.projects[portfolio.projects["currency"].isin(missing)]["project_id"].tolist()

@@ -41,7 +41,8 @@ def master_values(path: Path) -> dict[str, list[list[Any]]]:
 
 def last_years_copy(project_id: str, path: Path) -> Path:
     """A workbook for another project in another currency and program, that kept the original's Project ID."""
-    copy = sample_project(7, currency="GBP", tasks=4, budget_lines=1, months=2, risks=2)
+    copy = sample_project(7, currency="GBP", tasks=4, budget_lines=1, months=2, risks=2, people=2, raid=3, changes=2,
+                          status=True)  # its 2.0 tables too: none of their rows may reach the master
     copy.project.update(project_id=project_id, project_name="Last year's project", program="Old program",
                         approved_budget=999_999.0, start_date=dt.date(2025, 1, 1))
     return write_workbook(copy, path)
@@ -58,8 +59,9 @@ def test_a_copy_claiming_a_project_changes_no_value_on_any_master_sheet(tmp_path
 
     assert result.exit_code == 1
     assert master_values(config.master) == without_copy
-    assert [(c["project_id"], c["kept"], c["ignored"]) for c in result.conflicts] == [
-        ("PRJ-0001", "projects/PRJ-0001.xlsx", "projects/copied.xlsx")] * 3  # tasks, budget and risks
+    assert [(c["project_id"], c["table"], c["kept"], c["ignored"]) for c in result.conflicts] == [
+        ("PRJ-0001", table, "projects/PRJ-0001.xlsx", "projects/copied.xlsx")
+        for table in ("tasks", "budget", "risks", "resources", "raid", "changes", "status")]
     quality = {row[0]: row[3] for row in openpyxl.load_workbook(config.master)["Data quality"].iter_rows(
         min_row=2, values_only=True)}
     assert quality["projects/copied.xlsx"] == ("conflict: tasks of PRJ-0001 already comes from projects/PRJ-0001.xlsx; "
@@ -78,7 +80,7 @@ def test_the_source_the_coordinator_pins_owns_the_project(tmp_path: Path) -> Non
 
     result = run_sync(load_config(root / "portfolio.toml"))
 
-    assert [c["ignored"] for c in result.conflicts] == ["projects/PRJ-0001.xlsx"] * 3
+    assert [c["ignored"] for c in result.conflicts] == ["projects/PRJ-0001.xlsx"] * 7  # each table it would own
     portfolio = openpyxl.load_workbook(config.master, data_only=True)["Portfolio"]
     row = next(r for r in portfolio.iter_rows(min_row=2, values_only=True) if r[0] == "PRJ-0001")
     assert (row[1], row[2], row[8]) == ("Last year's project", "Old program", "GBP")
