@@ -21,6 +21,7 @@ except ModuleNotFoundError as missing:  # `pip install pmo-sheets` alone brings 
 from pmo_sheets import __version__
 from pmo_sheets.findings import catalogue_markdown
 from pmo_sheets.lock import DEFAULT_WAIT, Holder
+from pmo_sheets.readers.limits import ReadLimits
 from pmo_sheets.schemas import KINDS
 from pmo_sheets.settings import ValidationSettings
 from pmo_sheets.sources import UsageError, validate_sources
@@ -203,13 +204,19 @@ def validate(
 ) -> None:
     """Check workbooks against the schemas and rules; every finding names its sheet and cell.
 
+    A workbook past the read limits (a zip bomb, docs/trust.md) is refused; PMO_LIMITS_MAX_PART_MB=256 and
+    the other PMO_LIMITS_* variables raise them.
+
     Example: pmo validate projects/*.xlsx --annotate checked/
     """
     if annotate_dir is not None and _not_a_folder(annotate_dir):
         _fail_usage(f"--annotate {annotate_dir}: not a folder")
+    from pmo_sheets.config import environment_limits
+
     try:
+        limits = ReadLimits.from_config(environment_limits())
         reports = validate_sources(sources, settings=ValidationSettings(day_first=not month_first,
-                                                                         decimal_comma=decimal_comma))
+                                                                         decimal_comma=decimal_comma), limits=limits)
     except UsageError as exc:
         _fail_usage(str(exc))
     from pmo_sheets.report import json_report, text_report

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,6 +144,41 @@ def _plain(errors: list[Any], prefix: tuple[Any, ...] = ()) -> list[str]:
     return messages
 
 
+#: ``PMO_LIMITS_MAX_PART_MB=256`` sets ``[limits] max_part_mb`` where there is no portfolio.toml (``pmo validate``).
+LIMITS_ENVIRONMENT_PREFIX = "PMO_LIMITS_"
+
+
+def environment_limits(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The ``[limits]`` keys set by ``PMO_LIMITS_<KEY>`` environment variables, checked as portfolio.toml's are.
+
+    ``pmo validate`` has no configuration file, so these are how its limits are raised; in a sync,
+    portfolio.toml's ``[limits]`` table wins over them. Raises :class:`ConfigError` naming the variable.
+    """
+    environ = os.environ if environ is None else environ
+    schema = _config_schema()["properties"]["limits"]["properties"]
+    table: dict[str, Any] = {}
+    for name, text in environ.items():
+        if not name.startswith(LIMITS_ENVIRONMENT_PREFIX):
+            continue
+        key = name.removeprefix(LIMITS_ENVIRONMENT_PREFIX).lower()
+        if key not in schema:
+            close = difflib.get_close_matches(key, schema, n=1)
+            hint = f" (did you mean {LIMITS_ENVIRONMENT_PREFIX}{close[0].upper()}?)" if close else ""
+            raise ConfigError(f"{name}: unknown limit{hint}; known: "
+                              + ", ".join(LIMITS_ENVIRONMENT_PREFIX + k.upper() for k in schema))
+        whole = schema[key]["type"] == "integer"
+        try:
+            value: float = int(text) if whole else float(text)
+        except ValueError:
+            raise ConfigError(f"{name}={text!r}: not a {'whole number' if whole else 'number'}") from None
+        errors = list(Draft202012Validator(schema[key]).iter_errors(value))
+        if errors or value != value or value in (float("inf"), float("-inf")):
+            raise ConfigError(f"{name}={text!r}: {schema[key]['description']}; must be "
+                              + ("at least 1" if "minimum" in schema[key] else "more than 0"))
+        table[key] = value
+    return table
+
+
 def parse_config(data: dict[str, Any], path: Path) -> PortfolioConfig:
     """Validate a parsed TOML document and build the configuration; raises :class:`ConfigError`."""
     errors = sorted(Draft202012Validator(_config_schema()).iter_errors(data), key=_path_order)
@@ -163,7 +200,7 @@ def parse_config(data: dict[str, Any], path: Path) -> PortfolioConfig:
         reporting_cycle_months=data.get("reporting_cycle_months", 1),
         workers=data.get("workers", 2),
         google=data.get("google", {}),
-        limits=ReadLimits.from_config(data.get("limits", {})),
+        limits=ReadLimits.from_config({**environment_limits(), **data.get("limits", {})}),  # portfolio.toml wins
         email=data.get("email", {}),
     )
     if config.plausible_years[0] > config.plausible_years[1]:

@@ -303,3 +303,39 @@ def show_empty_formulas(path: Path, target: Path) -> Path:
                 data = _EMPTY_FORMULA.sub(rb'\1 t="str"><f>\2</f><v></v>', data)
             out.writestr(info, data)
     return target
+
+
+# Hostile workbooks, for the tests and the benchmark that show they are refused (docs/trust.md).
+_MiB = 1024 * 1024
+
+
+def zip_bomb(path: Path, *, unpacked_mb: int = 64) -> Path:
+    """A real plan workbook plus one sheet part of ``unpacked_mb`` MB of zeros, packed about 1,000 times
+    (64 MB of sheet XML in about 70 KB): its zip directory tells the truth about its sizes."""
+    fill_workbook(sample_project(1, tasks=12, budget_lines=2, months=3, risks=5), "plan").save(path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as archive, \
+            archive.open("xl/worksheets/sheet99.xml", "w", force_zip64=True) as part:
+        zeros = b"0" * _MiB
+        for _ in range(unpacked_mb):
+            part.write(zeros)
+    return path
+
+
+def lying_zip_bomb(path: Path, *, unpacked_mb: int = 8, declared_bytes: int = 1000) -> Path:
+    """A plan workbook with a part that declares ``declared_bytes`` unpacked in both of its zip headers and
+    inflates to ``unpacked_mb`` MB: its directory lies, as real bombs' do. ``unpacked_mb`` stays under 4,096."""
+    fill_workbook(sample_project(1, tasks=12, budget_lines=2, months=3, risks=5), "plan").save(path)
+    name, real = b"xl/worksheets/sheet98.xml", unpacked_mb * _MiB
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr(name.decode(), b"0" * real)
+    data = bytearray(path.read_bytes())
+    size = real.to_bytes(4, "little")
+    # The uncompressed size sits at offset 22 of a local header (name at 30) and 24 of a central one (name at 46).
+    for signature, size_at, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+        start = 0
+        while (at := data.find(signature, start)) >= 0:
+            start = at + 4
+            if data[at + name_at:at + name_at + len(name)] == name and data[at + size_at:at + size_at + 4] == size:
+                data[at + size_at:at + size_at + 4] = declared_bytes.to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    return path

@@ -10,9 +10,9 @@ import os
 import socket
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 from portfolio_fixtures import make_portfolio
 from workbooks import small_sample, write
@@ -20,39 +20,19 @@ from workbooks import small_sample, write
 from pmo_sheets.grid import SourceError
 from pmo_sheets.readers.excel import read_excel
 from pmo_sheets.readers.limits import MiB, ReadLimits
+from pmo_sheets.samples import lying_zip_bomb, zip_bomb
 from pmo_sheets.sync import run_sync
 
 HANG_GUARD = 60  # seconds: a FIFO that is opened blocks forever; the test fails instead of hanging
 
 
 def bomb(path: Path, *, unpacked_mb: int = 64) -> Path:
-    """A real plan workbook plus one sheet part of ``unpacked_mb`` MB of zeros, packed about 1,000 times."""
-    write(path, small_sample(), "plan")
-    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as archive, \
-            archive.open("xl/worksheets/sheet99.xml", "w", force_zip64=True) as part:
-        zeros = b"0" * MiB
-        for _ in range(unpacked_mb):
-            part.write(zeros)
-    return path
+    return zip_bomb(path, unpacked_mb=unpacked_mb)
 
 
 def lying_bomb(path: Path) -> Path:
-    """A part that declares 1,000 bytes unpacked and inflates to 8 MB: its directory lies, as bombs do."""
-    write(path, small_sample(), "plan")
-    real = 8 * MiB
-    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("xl/worksheets/sheet98.xml", b"0" * real)
-    data = bytearray(path.read_bytes())
-    name = b"xl/worksheets/sheet98.xml"
-    size = real.to_bytes(4, "little")
-    for signature, size_at, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
-        start = 0
-        while (at := data.find(signature, start)) >= 0:
-            start = at + 4
-            if data[at + name_at:at + name_at + len(name)] == name and data[at + size_at:at + size_at + 4] == size:
-                data[at + size_at:at + size_at + 4] = (1000).to_bytes(4, "little")
-    path.write_bytes(bytes(data))
-    return path
+    """A part that declares 1,000 bytes unpacked and inflates to 8 MB."""
+    return lying_zip_bomb(path, unpacked_mb=8, declared_bytes=1000)
 
 
 def refusal(path: Path, limits: ReadLimits | None = None) -> SourceError:
@@ -97,9 +77,74 @@ def test_a_portfolio_limit_makes_a_big_workbook_unreadable_in_the_sync(tmp_path:
         ("unreadable, never valid", "file-too-large")]
 
 
-def pmo_validate(*paths: Path) -> subprocess.CompletedProcess[str]:
+def test_the_add_ins_reader_refuses_a_bomb_as_the_command_does(tmp_path: Path) -> None:
+    """openpyxl is the reader where calamine is missing (Pyodide, xlwings Lite): the same guard runs first."""
+    path = bomb(tmp_path / "bomb.xlsx")
+
+    with pytest.raises(SourceError) as caught:
+        read_excel(path, engine="openpyxl")
+
+    assert caught.value.code == "file-suspicious"
+    assert caught.value.message == refusal(path).message
+
+
+def test_a_sync_with_a_bomb_among_the_workbooks_refuses_it_and_consolidates_the_rest(tmp_path: Path) -> None:
+    config, samples = make_portfolio(tmp_path, count=2)
+    bomb(tmp_path / "projects" / "zz-bomb.xlsx")
+
+    result = run_sync(config)
+
+    by_label = {o.source.label: o for o in result.outcomes}
+    assert by_label["projects/zz-bomb.xlsx"].state.status == "unreadable, never valid"
+    assert [f["rule"] for f in by_label["projects/zz-bomb.xlsx"].state.findings] == ["file-suspicious"]
+    assert sorted(o.state.project_id for o in result.outcomes if o.state.status == "ok") == sorted(
+        s.project_id for s in samples)
+    portfolio = openpyxl.load_workbook(config.master, read_only=True)["Portfolio"]
+    assert [row[0] for row in portfolio.iter_rows(min_row=2, values_only=True) if row[0]] == [
+        *sorted(s.project_id for s in samples), "Total"]
+
+
+def test_pmo_validate_takes_its_limits_from_the_environment(tmp_path: Path) -> None:
+    path = write(tmp_path / "plan.xlsx", small_sample(), "plan")
+
+    tight = pmo_validate(path, env={"PMO_LIMITS_MAX_UNPACKED_MB": "0.01"})
+    default = pmo_validate(path)
+
+    assert tight.returncode == 1 and '"rule": "file-too-large"' in tight.stdout
+    assert "([limits] max_unpacked_mb)" in tight.stdout
+    assert default.returncode == 0, default.stdout
+
+
+def test_a_bad_limit_in_the_environment_is_one_line_naming_the_variable(tmp_path: Path) -> None:
+    path = write(tmp_path / "plan.xlsx", small_sample(), "plan")
+
+    for variable, value, message in (
+            ("PMO_LIMITS_MAX_PARTS", "lots", "pmo: PMO_LIMITS_MAX_PARTS='lots': not a whole number\n"),
+            ("PMO_LIMITS_MAX_PART_MB", "-1", "pmo: PMO_LIMITS_MAX_PART_MB='-1': Largest part once unpacked, a sheet's "
+                                             "XML for instance (default 64).; must be more than 0\n"),
+            ("PMO_LIMITS_MAX_PART", "9", "pmo: PMO_LIMITS_MAX_PART: unknown limit (did you mean PMO_LIMITS_MAX_PARTS?)")):
+        result = pmo_validate(path, env={variable: value})
+        assert result.returncode == 2
+        assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_a_limit_in_portfolio_toml_wins_over_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pmo_sheets.config import load_config
+
+    config, _ = make_portfolio(tmp_path, count=1, extra="[limits]\nmax_parts = 500\n")
+    monkeypatch.setenv("PMO_LIMITS_MAX_PARTS", "20")
+    monkeypatch.setenv("PMO_LIMITS_MAX_RATIO", "50")
+
+    limits = load_config(config.path).limits
+
+    assert (limits.max_parts, limits.max_ratio) == (500, 50)
+
+
+def pmo_validate(*paths: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PMO_LIMITS_")} | (env or {})
     return subprocess.run([sys.executable, "-c", "from pmo_sheets.cli import main; main()", "validate", *map(str, paths),
-                           "--format", "json"], capture_output=True, text=True, timeout=HANG_GUARD, check=False)
+                           "--format", "json"], capture_output=True, text=True, timeout=HANG_GUARD, check=False,
+                          env=environment)
 
 
 def test_pmo_validate_refuses_a_bomb_and_a_named_pipe_in_one_run(tmp_path: Path) -> None:
