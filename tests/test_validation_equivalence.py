@@ -11,6 +11,8 @@ reader used inside Excel, where calamine does not exist) must give the same find
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -306,3 +308,26 @@ def test_a_grid_built_by_hand_still_validates() -> None:
     for name, sheet in grid.sheets.items():
         copy.sheets[name] = type(sheet)(name, [list(row) for row in sheet.rows], hidden=sheet.hidden)
     assert [f.to_dict() for f in validate_grid(copy).findings] == [f.to_dict() for f in validate_grid(grid).findings]
+
+
+def test_cells_without_references_keep_their_columns(tmp_path: Path) -> None:
+    """OOXML lets a cell omit its reference (r="F12"): it is then the next column of its row, and a blank
+    keeps its place as <c/>. Some writers (our master's data sheets among them) do so; no column may shift."""
+    sample = sample_project(3, tasks=25, budget_lines=2, months=3, risks=6)
+    plant_mistakes(sample)
+    placed = write_workbook(sample, tmp_path / "placed.xlsx")
+    unplaced = tmp_path / "unplaced.xlsx"
+    with zipfile.ZipFile(placed) as source, zipfile.ZipFile(unplaced, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data = re.sub(rb'(<c\b[^>]*?) r="[A-Z]+[0-9]+"', rb"\1", data)
+            target.writestr(item, data)
+    tasks_xml = zipfile.ZipFile(unplaced).read("xl/worksheets/sheet3.xml")
+    assert re.search(rb'<c\b[^>]*\sr="', tasks_xml) is None and re.search(rb"<c\b[^>]*/>", tasks_xml)  # blanks kept
+
+    for engine in ("calamine", "openpyxl"):
+        expected, found = excel.read_excel(placed, engine=engine), excel.read_excel(unplaced, engine=engine)
+        for name in ("Project", "Tasks", "Budget", "Risks"):
+            assert found.sheets[name].rows == expected.sheets[name].rows, (engine, name)
+    assert frozen(validate_grid(excel.read_excel(unplaced))) == frozen(validate_grid(excel.read_excel(placed)))

@@ -49,8 +49,13 @@ _WORKSHEET = re.compile(r"^xl/worksheets/[^/]+\.xml$")
 # What calamine need not parse (it spends about a microsecond a cell): a formula cell without a value
 # (never calculated, or showing ""), an empty cell that only carries a style, and the formula text of
 # the other formula cells, whose cached value stays. Formula text may hold &lt; but never <.
+# A cell is dropped only when it names its own place (r="F12"): the reference is optional in OOXML,
+# and a cell without one is the next column of its row, so dropping a blank <c/> would shift every
+# cell after it one column to the left (our own master's data sheets are written that way).
 _FORMULA = rb"(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)"
-_NOT_VALUES = re.compile(rb"<c\b[^>]*>" + _FORMULA + rb"(?:<v\s*/>|<v></v>)?</c>|<c\b[^>]*/>|" + _FORMULA)
+_PLACED_CELL = rb"<c\b(?=[^>]*\sr=\"[^\"]+\")[^>]*"
+_NOT_VALUES = re.compile(_PLACED_CELL + rb">" + _FORMULA + rb"(?:<v\s*/>|<v></v>)?</c>|" + _PLACED_CELL + rb"/>|"
+                         + _FORMULA)
 _ERROR_TYPE = re.compile(rb'(<(?:\w+:)?c\b[^>]*?\bt=")e(")')
 
 
