@@ -413,6 +413,46 @@ def report(
 
 
 @app.command()
+def upgrade(
+    files: Annotated[list[str], typer.Argument(help="workbooks (.xlsx paths or globs) made from an earlier template")],
+    output_dir: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="write the upgraded workbooks into this existing folder, under their own names")] = None,
+    in_place: Annotated[bool, typer.Option("--in-place", help="replace each workbook with its upgrade")] = False,
+    backup: Annotated[bool, typer.Option(
+        "--backup", help="with --in-place: keep each original beside it as NAME.xlsx.vVERSION.bak")] = False,
+) -> None:
+    """Move workbooks to the current template version, keeping every value their project manager typed.
+
+    Formats, dropdowns and formula columns become the new template's; new sheets are added empty; the
+    upgraded workbook validates with exactly the findings the original had. Every file is checked
+    before any is written; an existing file is never replaced except by --in-place.
+    Example: pmo upgrade projects/*.xlsx -o upgraded/
+    """
+    from pmo_sheets.sources import expand_sources
+    from pmo_sheets.upgrade import Written, upgrade_files
+
+    def show(done: Written) -> None:
+        item = done.upgrade
+        counts = f"{item.report.errors} error{'s' * (item.report.errors != 1)} and " \
+                 f"{item.report.warnings} warning{'s' * (item.report.warnings != 1)}"
+        added = f"; added {', '.join(item.added_sheets)}" if item.added_sheets else ""
+        kept = f"; the original is kept as {done.backup}" if done.backup else ""
+        typer.echo(f"upgraded {item.source} from template {item.from_version} to {item.to_version}: "
+                   f"{done.target}{added}; {counts}, as before{kept}")
+        for sheet, moves in item.moved.items():
+            typer.echo(f"  {sheet}: moved " + ", ".join(f"{old} to {new}" for old, new in moves.items())
+                       + " (your own columns follow the template's)")
+        for note in [*item.notes, *(f"not carried over: {what}" for what in item.dropped)]:
+            typer.echo(f"  {note}")
+
+    try:
+        upgrade_files(expand_sources(files), output_dir=output_dir, in_place=in_place, backup=backup, on_written=show)
+    except UsageError as exc:  # one line naming the file; nothing written (every file is checked first)
+        typer.echo(f"{PROG} upgrade: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
 def rules() -> None:
     """Print the catalogue of rule codes as Markdown (docs/rules.md is this output)."""
     typer.echo(catalogue_markdown(), nl=False)

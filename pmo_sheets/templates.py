@@ -15,6 +15,7 @@ import re
 import uuid
 import zipfile
 from copy import copy
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -211,47 +212,60 @@ def _add_rag_colours(sheet: Worksheet, ref: str, column: ColumnSpec) -> None:
                                                              fill=PatternFill("solid", bgColor=RAG_FILLS[value])))
 
 
-def _write_table(sheet: Worksheet, spec: TableSpec, lists: _Lists) -> None:
-    last_row = spec.rows + 1
+def _write_table(sheet: Worksheet, spec: TableSpec, lists: _Lists, layout: TableLayout | None = None) -> None:
+    header_row, rows = (layout.header_row, layout.rows) if layout is not None else (1, spec.rows)
+    last_row = header_row + rows
     for column in spec.columns:
         letter = column_letter(column.position)
-        header = sheet.cell(1, column.position, column.title)
+        header = sheet.cell(header_row, column.position, column.title)
         header.font, header.fill = HEADER_FONT, HEADER_FILL
         header.alignment = Alignment(wrap_text=True, vertical="center")
         if column.calculated:
             header.comment = Comment(f"Calculated: {column.description}", "pmo-sheets")
         sheet.column_dimensions[letter].width = column.width
-        body = f"{letter}2:{letter}{last_row}"
+        body = f"{letter}{header_row + 1}:{letter}{last_row}"
         validation = _validation_for(column, lists)
         if validation is not None:
             validation.add(body)
             sheet.add_data_validation(validation)
-        first = sheet.cell(2, column.position)
+        first = sheet.cell(header_row + 1, column.position)
         if column.number_format:
             first.number_format = column.number_format
         if column.calculated:
             first.fill, first.font = CALCULATED_FILL, CALCULATED_FONT
-        for row in range(2, last_row + 1):
+        for row in range(header_row + 1, last_row + 1):
             cell = sheet.cell(row, column.position)
             cell._style = copy(first._style)  # one style for the column; setting it cell by cell is slow
             if column.calculated:
                 cell.value = formula_for(spec, column, row)
         if column.enum and set(column.enum) & set(RAG_FILLS):
             _add_rag_colours(sheet, body, column)
-    sheet.freeze_panes = "B2"
-    sheet.row_dimensions[1].height = 30
-    ref = f"A1:{column_letter(len(spec.columns))}{last_row}"
+    sheet.freeze_panes = f"B{header_row + 1}"
+    sheet.row_dimensions[header_row].height = 30
+    ref = f"A{header_row}:{column_letter(len(spec.columns))}{last_row}"
     table = Table(displayName=spec.sheet, ref=ref)
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
     sheet.add_table(table)
 
 
-def build_template(kind: str, version: str = TEMPLATE_VERSION) -> Workbook:
+@dataclass(frozen=True)
+class TableLayout:
+    """Where a table sheet's header sits and how many rows below it are formatted (``pmo upgrade``
+    keeps a workbook's header on its row, so that every finding keeps its cell, and formats every
+    row that holds data)."""
+
+    header_row: int = 1
+    rows: int = 1000
+
+
+def build_template(kind: str, version: str = TEMPLATE_VERSION, *,
+                   layouts: dict[str, TableLayout] | None = None) -> Workbook:
     """The template workbook of one kind, built from the schemas.
 
     ``version``: an earlier template version (its sheets only, its version on the ``_pmo`` sheet), which
     the tests and ``pmo upgrade`` use to stand for the workbooks made before; the layout of the sheets
-    it has is the current one (1.x changed rules, not columns).
+    it has is the current one (1.x changed rules, not columns). ``layouts``: by table name, a header
+    row and row count other than the template's (header on row 1, ``x-rows`` rows).
     """
     if version not in SUPPORTED_VERSIONS:
         raise ValueError(f"unknown template version {version!r}")
@@ -266,7 +280,7 @@ def build_template(kind: str, version: str = TEMPLATE_VERSION) -> Workbook:
         if spec.layout == "form":
             _write_form(sheets[spec.name], spec, lists)
         else:
-            _write_table(sheets[spec.name], spec, lists)
+            _write_table(sheets[spec.name], spec, lists, (layouts or {}).get(spec.name))
     lists_sheet.sheet_state = "hidden"
     _write_instructions(instructions, kind, specs, version)
     _write_metadata(workbook, kind, specs, version)
