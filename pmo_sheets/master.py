@@ -46,11 +46,13 @@ from pmo_sheets.master_print import LaidOutWorksheet, PrintHeading, apply_page_s
 from pmo_sheets.masterfile import MASTER_PROPERTY, temp_affixes
 from pmo_sheets.ratings import RISK_HIGH_FROM, RISK_MEDIUM_FROM
 from pmo_sheets.rollups import (
+    EXCEL_EPOCH,
     GROUPINGS,
     converted_by_key,
     group_keys,
     group_rollup,
     heat_counts,
+    latest_status,
     program_rollup,
     project_rollup,
     table_figures,
@@ -66,7 +68,6 @@ INLINE_PARTS_LIMIT = 2_000
 # Sheets one data table may be split into. Beyond it the workbook is more sheets than spreadsheet programs
 # open comfortably (LibreOffice stops at 10,000 in all), and the Part subtotals rows would outgrow a sheet.
 MAX_PARTS = 1_000
-EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 FINANCE_COMMENT = "Finance comment"
 PORTFOLIO_SHEET = "Portfolio"
 ARCHIVE_SHEET = "Comments archive"
@@ -349,6 +350,8 @@ class MasterWriter:
             "total_int": add({"bold": True, "top": 1, "num_format": "0"}),
             "total_pct": add({"bold": True, "top": 1, "num_format": "0%"}),
             "comment": add({"bg_color": "#FFF2CC", "text_wrap": True}),
+            "month": add({"num_format": "mmm yyyy"}),
+            "wrapped": add({"text_wrap": True, "valign": "top"}),
             "green": add({"bg_color": "#C6EFCE"}), "amber": add({"bg_color": "#FFEB9C"}), "red": add({"bg_color": "#FFC7CE"}),
         }
         self.path = path
@@ -513,6 +516,8 @@ class MasterWriter:
         ("Actuals", "money", 15), ("Forecast", "money", 15), ("EAC", "money", 15), ("Variance", "money", 15),
         ("Variance %", "percent", 10), ("Open Risks", "integer", 8), ("High Risks", "integer", 8),
         ("Highest Risk Score", "integer", 9), ("Data Status", "text", 14), ("Last Good Sync", "text", 20),
+        # The latest status report (template 2.0's Status sheet); blank for a project without one.
+        ("Status Month", "month", 10), ("Status RAG", "text", 8), ("Status Summary", "wrapped", 40),
     )
 
     def _write_portfolio(self, sheet: Worksheet) -> None:
@@ -524,6 +529,8 @@ class MasterWriter:
         self._header(sheet, 0, headers, widths)
         sheet.set_row(0, 45)  # three lines of wrapped header ("Highest Risk Score")
         tasks, budget, risks, project_data = (self.refs[t] for t in ("tasks", "budget", "risks", "projects"))
+        statuses = latest_status(self.frames["status"])
+        sheet.set_column(25, 25, 40, fmt["wrapped"])  # the summary wraps within its width
         ccy = self.content.reporting_currency
         sheet.write_comment(0, 12, f"SUMIFS over Budget data, converted to {ccy} with the FX sheet's rate.")
         home = PORTFOLIO_SHEET
@@ -576,6 +583,7 @@ class MasterWriter:
                 self._formula(sheet, r, col, formula, fmt["integer"], cached)
             self._text(sheet, r, 21, _cell_value(project.get("data_status"), "text"))
             self._text(sheet, r, 22, _cell_value(project.get("last_good_sync"), "text"))
+            self._write_latest_status(sheet, r, pid, statuses.loc[pid] if pid in statuses.index else None)
             for offset, header in enumerate(content.comment_headers):
                 value = content.comments.get(pid, {}).get(header)
                 if value not in (None, ""):
@@ -598,9 +606,34 @@ class MasterWriter:
         # A project whose figures are last sync's (stale, missing, conflict) stands out for the reviewer.
         sheet.conditional_format(f"V2:V{max(last, 2)}", {"type": "text", "criteria": "not containing", "value": "ok",
                                                          "format": fmt["amber"]})
-        rag = f"F2:F{max(last, 2)}"
-        for word, style in (("Green", "green"), ("Amber", "amber"), ("Red", "red")):
-            sheet.conditional_format(rag, {"type": "cell", "criteria": "==", "value": f'"{word}"', "format": fmt[style]})
+        for rag in (f"F2:F{max(last, 2)}", f"Y2:Y{max(last, 2)}"):
+            for word, style in (("Green", "green"), ("Amber", "amber"), ("Red", "red")):
+                sheet.conditional_format(rag, {"type": "cell", "criteria": "==", "value": f'"{word}"',
+                                               "format": fmt[style]})
+
+    def _write_latest_status(self, sheet: Worksheet, r: int, pid: str, latest: pd.Series | None) -> None:
+        """Portfolio columns X:Z of row ``r``: the month, overall RAG and summary of the project's latest
+        status report (``latest``, from rollups.latest_status; None when it has none).
+
+        The month is the MAXIFS of the periods over every part of Status data. RAG and summary are read
+        from the row of that project and month, found by position: SUMPRODUCT(MAX(... * ROW())) compares
+        the Project ID and the month with "=", never as a criterion, so any text comes back as typed
+        (``&""`` keeps a blank a blank). The row is looked up on the part that holds it, as the approved
+        budget is on Project data.
+        """
+        fmt, n = self.formats, r + 1
+        status = self.refs["status"]
+        month = self._gather(status.maxifs("period", ("project_id", f"$A{n}")), home=PORTFOLIO_SHEET, row=r, col=23,
+                             part_values=self._project_parts("status", pid, "latest_period"))
+        serial = None if latest is None else _cell_value(latest["period"], "date")
+        self._formula(sheet, r, 23, f'IF(({month})=0,"",({month}))', fmt["month"], "" if serial is None else serial)
+        holder = 0 if latest is None else status.part_of(int(latest["position"]))
+        ids, months = status.ranges("project_id")[holder], status.ranges("period")[holder]
+        position = f"SUMPRODUCT(MAX(({ids}=$A{n})*({months}=$X{n})*(ROW({ids})-1)))"
+        for col, name, cell_format in ((24, "overall_rag", None), (25, "summary", fmt["wrapped"])):
+            shown = "" if latest is None else _cell_value(latest[name], "text") or ""
+            lookup = f'IF($X{n}="","",INDEX({status.ranges(name)[holder]},{position})&"")'
+            self._formula(sheet, r, col, lookup, cell_format, fit_cell_text(str(shown)))
 
     def _write_programs(self, sheet: Worksheet) -> None:
         fmt = self.formats

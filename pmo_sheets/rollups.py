@@ -21,9 +21,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pmo_sheets.coerce import EXCEL_EPOCH as SERIAL_EPOCH
 from pmo_sheets.consolidate import Portfolio
 
 MONEY = ("budget", "actual", "forecast")
+#: Day 0 of spreadsheet date serials, as a timestamp (vectorised date arithmetic).
+EXCEL_EPOCH = pd.Timestamp(SERIAL_EPOCH)
 # Finance's groupings: the budget column each groups by, and the column of Budget data holding its key.
 GROUPINGS = {"program": "program_key", "cost_center": "cost_center_key", "category": "category_key",
              "fiscal_period": "fiscal_period_key"}
@@ -34,8 +37,8 @@ def table_figures(table: str, frame: pd.DataFrame, by: Sequence[str] = ("project
 
     tasks: ``progress_count`` (tasks with a % complete) and ``progress_sum``; budget: ``budget``,
     ``actual``, ``forecast``; risks: ``open_risks``, ``high_risks`` (open ones rated High) and
-    ``max_score`` (of the open ones). ``by`` may add columns to group by before the project (the
-    master's sheet part of each row, for per-part subtotals).
+    ``max_score`` (of the open ones); status: ``latest_period`` (a date serial). ``by`` may add columns to
+    group by before the project (the master's sheet part of each row, for per-part subtotals).
     """
     by = list(by)
     if table == "tasks":
@@ -51,6 +54,9 @@ def table_figures(table: str, frame: pd.DataFrame, by: Sequence[str] = ("project
             "high_risks": open_risks[open_risks["rating"] == "High"].groupby(by).size(),
             "max_score": grouped["score"].max(),
         }).fillna(0)
+    if table == "status":  # the latest month reported, as a date serial (MAXIFS over the Period column)
+        serials = (pd.to_datetime(frame["period"]) - EXCEL_EPOCH).dt.days
+        return frame.assign(_serial=serials).groupby(by)["_serial"].max().to_frame("latest_period")
     raise ValueError(f"no per-project figures from the {table} table")
 
 
@@ -159,6 +165,21 @@ def heat_counts(risks: pd.DataFrame) -> dict[tuple[int, int], int]:
 def heat_map(portfolio: Portfolio) -> dict[tuple[int, int], int]:
     """(probability, impact) -> number of open risks."""
     return heat_counts(portfolio.tables["risks"])
+
+
+def latest_status(status: pd.DataFrame) -> pd.DataFrame:
+    """Per project, its latest status report: ``position`` (its row in ``status``, 0-based), ``period``,
+    ``overall_rag`` and ``summary``, as the Portfolio sheet's status columns look them up (MAXIFS of
+    the period, then the row of that project and period). A project without a dated report is absent."""
+    frame = status.reset_index(drop=True)
+    dated = frame.dropna(subset=["period"])
+    if dated.empty:
+        return pd.DataFrame(columns=["position", "period", "overall_rag", "summary"], index=pd.Index([], name="project_id"))
+    # One row per period and project (the duplicate-id rule); were there two, the formula takes the last.
+    latest = dated.groupby("project_id")["period"].transform("max") == dated["period"]
+    rows = dated[latest].groupby("project_id").tail(1)
+    result = rows[["project_id", "period", "overall_rag", "summary"]].assign(position=rows.index)
+    return result.set_index("project_id")
 
 
 def key_figures(rollup: pd.DataFrame) -> dict[str, Any]:

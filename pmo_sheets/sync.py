@@ -339,8 +339,8 @@ def _read_master_comments(grid: Grid) -> MasterComments:
     found = MasterComments()
     portfolio = grid.sheet(PORTFOLIO_SHEET)
     if portfolio is not None and portfolio.rows:
-        first = len(MasterWriter.PORTFOLIO_COLUMNS)
         header_row = portfolio.rows[0]
+        first = _first_comment_column(header_row)
         columns = [(i, str(h).strip()) for i, h in enumerate(header_row) if i >= first and str(h).strip()]
         found.headers = [h for _, h in columns]
         for line in portfolio.rows[1:]:
@@ -357,6 +357,18 @@ def _read_master_comments(grid: Grid) -> MasterComments:
             if len(line) >= 4 and str(line[0]).strip():
                 found.archive.append((str(line[0]), str(line[1]), _as_text(line[2]), str(line[3])))
     return found
+
+
+def _first_comment_column(header_row: list[Any]) -> int:
+    """Where finance's columns start on a master's Portfolio header row: after the standard columns it
+    begins with. A master written before the latest columns were added (the status report's) has fewer
+    of them, and its Finance comment sits where those columns are now: counting the current columns
+    would lose it."""
+    standard = [header for header, _, _ in MasterWriter.PORTFOLIO_COLUMNS]
+    for index, header in enumerate(standard):
+        if index >= len(header_row) or str(header_row[index]).strip() != header:
+            return index
+    return len(standard)
 
 
 def _as_text(value: Any) -> str:

@@ -157,3 +157,26 @@ def test_a_damaged_master_stops_the_sync_and_writes_nothing(tmp_path: Path) -> N
     assert result.stderr.count("\n") == 1
     assert config.master.read_bytes() == damaged
     assert state_snapshot(config) == state
+
+
+def test_comments_in_a_master_from_before_the_status_columns_are_kept(tmp_path: Path) -> None:
+    """A master written before the Portfolio sheet had its Status Month / RAG / Summary columns holds
+    finance's columns where those are now: the next sync still finds and keeps them."""
+    config, _ = make_portfolio(tmp_path, count=2)
+    run_sync(config)
+    book = openpyxl.load_workbook(config.master)
+    sheet = book["Portfolio"]
+    status_at = [c.value for c in sheet[1]].index("Status Month") + 1
+    sheet.delete_cols(status_at, 3)  # the earlier layout: Last Good Sync, then Finance comment
+    assert sheet.cell(1, status_at).value == FINANCE_COMMENT
+    sheet.cell(1, status_at + 1).value = "Capex ref"
+    sheet.cell(2, status_at).value = "Capex approved in Q2"
+    sheet.cell(3, status_at + 1).value = "CX-17"
+    book.save(config.master)
+    (tmp_path / "projects" / "PRJ-0001.xlsx").touch()  # the workbook changed: the master is written again
+
+    assert run_sync(config, full=True).written
+
+    assert finance_comments(config.master) == {"PRJ-0001": "Capex approved in Q2", "PRJ-0002": None}
+    rows = [tuple(r) for r in openpyxl.load_workbook(config.master)["Portfolio"].iter_rows(values_only=True)]
+    assert rows[0][-3:] == ("Status Summary", FINANCE_COMMENT, "Capex ref") and rows[2][-1] == "CX-17"

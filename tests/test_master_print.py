@@ -42,7 +42,7 @@ def test_every_sheet_has_a_page_setup(demo_master: Path) -> None:
     portfolio = book["Portfolio"]
     assert portfolio.page_setup.orientation == "landscape"
     assert portfolio.print_title_rows == "$1:$1"
-    assert portfolio.print_area == "'Portfolio'!$A$1:$X$12"  # 10 projects, the total row, the Finance comment
+    assert portfolio.print_area == "'Portfolio'!$A$1:$AA$12"  # 10 projects, the total row, the Finance comment
     assert book["FX"].page_setup.orientation == "portrait"  # three narrow columns
     # The Programs chart is inside the print area: 4 programs, then the chart from row 7 down.
     last_row = int(re.search(r"\$(\d+)$", book["Programs"].print_area).group(1))

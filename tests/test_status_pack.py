@@ -12,13 +12,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from portfolio_fixtures import make_portfolio
 from typer.testing import CliRunner
 
 from pmo_sheets.cli import app
 from pmo_sheets.config import load_config
 from pmo_sheets.demo import run_demo
+from pmo_sheets.samples import SampleProject, sample_project
 from pmo_sheets.statuspack.data import latest_status, read_pack
 from pmo_sheets.statuspack.render import pack_html
+from pmo_sheets.sync import run_sync
 
 pypdf = pytest.importorskip("pypdf")
 pytest.importorskip("weasyprint")
@@ -114,3 +117,40 @@ def test_no_master_yet_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["report", "--config", str(config), "-o", str(tmp_path / "p.pdf")])
     assert result.exit_code == 2 and "no master workbook yet; run pmo sync" in result.output
     assert not (tmp_path / "p.pdf").exists()
+
+
+def newest_first_reports(sample: SampleProject) -> None:
+    """Monthly status reports for PRJ-0001 and PRJ-0002, typed newest first (the latest is not the last
+    row), the latest one's summary in words a spreadsheet or HTML would misread; PRJ-0003 has none."""
+    number = int(sample.project_id.removeprefix("PRJ-"))
+    if number == 3:
+        return
+    reports = sample_project(number, tasks=4, budget_lines=1, months=2, risks=2, status=True).tables["status"]
+    reports[-1].update(overall_rag="Amber", summary=f"{sample.project_id}: vendor <b>late</b> & R&D* =X, see ~notes?")
+    sample.tables["status"] = reports[::-1]
+
+
+def test_the_project_page_shows_the_summary_typed_in_the_latest_status_row(tmp_path: Path) -> None:
+    config, samples = make_portfolio(tmp_path, count=3, tasks=4, budget_lines=1, months=2, risks=2,
+                                     edit=newest_first_reports)
+    assert run_sync(config).exit_code == 0
+    latest = {s.project_id: max(s.tables["status"], key=lambda r: r["period"]) for s in samples if s.tables["status"]}
+    assert latest["PRJ-0001"]["period"] == dt.date(2026, 5, 1) and len(samples[0].tables["status"]) == 5
+
+    # The Portfolio sheet shows each project's latest report (cached values of live formulas).
+    rows = {row["Project ID"]: row for row in portfolio_rows(config.master)}
+    for pid, report in latest.items():
+        assert rows[pid]["Status Month"] == dt.datetime(2026, 5, 1)
+        assert (rows[pid]["Status RAG"], rows[pid]["Status Summary"]) == ("Amber", report["summary"])
+    assert not any(rows["PRJ-0003"][key] for key in ("Status Month", "Status RAG", "Status Summary"))  # blank: none
+
+    target = tmp_path / "pack.pdf"
+    result = CliRunner().invoke(app, ["report", "--config", str(config.path), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    pages = {page.split(" ")[0]: page for page in
+             (" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(target).pages[1:])}
+    for pid, report in latest.items():
+        assert "Latest status report (2026-05-01, overall Amber)" in pages[pid]
+        assert f"Summary: {report['summary']}" in pages[pid]
+        assert "Next Steps: Build and test the next release" in pages[pid]
+    assert "Latest status" not in pages["PRJ-0003"]

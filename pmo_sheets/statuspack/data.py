@@ -11,6 +11,8 @@ from typing import Any
 import openpyxl
 
 from pmo_sheets.config import ConfigError, PortfolioConfig
+from pmo_sheets.master import DATA_SHEETS
+from pmo_sheets.schemas import load_tables
 
 TOP_RISKS = 5
 PROJECT_RISKS = 3
@@ -60,30 +62,43 @@ def _synced_at(book: Any) -> str:
     return str(history[-1]["Synced At"]) if history else ""
 
 
-#: The status report's text columns shown as the narrative, in this order (Template 2.0's status table).
-NARRATIVE = ("Narrative", "Summary", "Achievements", "Next Steps", "Escalations")
+#: The master's sheet of status reports (continued on "Status data (2)"... past max_rows_per_sheet) and its
+#: headers, which are the template's own (master.schema_data_columns).
+STATUS_SHEET = DATA_SHEETS["status"][0]
+_STATUS = load_tables()["status"]
+PERIOD, OVERALL_RAG = _STATUS.column("period").title, _STATUS.column("overall_rag").title
+#: The status report's text columns shown as the narrative, in this order.
+NARRATIVE = tuple(_STATUS.column(name).title for name in ("summary", "achievements", "next_steps", "escalations"))
 
 
 def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d") if isinstance(value, (dt.datetime, dt.date)) else str(value or "")
 
 
+def _is_part(name: str, base: str) -> bool:
+    """Whether sheet ``name`` is the data sheet ``base`` or one of its continuations ("base (2)"...)."""
+    return name == base or (name.startswith(f"{base} (") and name.endswith(")") and name[len(base) + 2:-1].isdigit())
+
+
 def latest_status(book: Any) -> dict[str, dict[str, Any]]:
-    """Project ID -> its latest status report, from the master's status data sheet when it has one
-    (Template 2.0's status table: a Period or date column, RAG columns, text columns); empty otherwise,
-    and the pack then shows no narrative. Each report: ``when``, ``rag`` and ``narrative`` (label, text)."""
-    rows = next((_rows(book, name) for name in book.sheetnames if name.lower().startswith("status data")), [])
+    """Project ID -> its latest status report, from every part of the master's Status data sheet (empty
+    when the master has none, and the pack then shows no narrative). Each report: ``when`` (the period,
+    ISO), ``rag`` (overall) and ``narrative`` ((label, text) of the text columns that are filled in).
+
+    The latest is the report of the latest period, as the Portfolio sheet's Status columns take it;
+    of two reports of one period (which validation does not let through) the later row wins, as there.
+    """
     latest: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        pid = row.get("Project ID")
-        if pid is None:
-            continue
-        when = _when(next((row[k] for k in row if k and ("period" in str(k).lower() or "date" in str(k).lower())), None))
-        if pid in latest and when < latest[pid]["when"]:
-            continue
-        rag = next((row[k] for k in row if k and str(k).lower() in ("overall rag", "rag")), None)
-        narrative = [(label, str(row[label])) for label in NARRATIVE if row.get(label) not in (None, "")]
-        latest[pid] = {"when": when, "rag": rag, "narrative": narrative}
+    for name in (n for n in book.sheetnames if _is_part(n, STATUS_SHEET)):
+        for row in _rows(book, name):
+            pid, period = row.get("Project ID"), row.get(PERIOD)
+            if pid in (None, "") or not isinstance(period, (dt.datetime, dt.date)):
+                continue
+            when = _when(period)
+            if pid in latest and when < latest[pid]["when"]:
+                continue
+            narrative = [(label, str(row[label])) for label in NARRATIVE if row.get(label) not in (None, "")]
+            latest[pid] = {"when": when, "rag": row.get(OVERALL_RAG), "narrative": narrative}
     return latest
 
 
