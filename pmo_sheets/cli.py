@@ -412,6 +412,11 @@ def report(
     typer.echo(f"wrote {target}")
 
 
+def _and(words: list[str]) -> str:
+    """``Resources, RAID, Changes and Status``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 @app.command()
 def upgrade(
     files: Annotated[list[str], typer.Argument(help="workbooks (.xlsx paths or globs) made from an earlier template")],
@@ -435,13 +440,18 @@ def upgrade(
         item = done.upgrade
         counts = f"{item.report.errors} error{'s' * (item.report.errors != 1)} and " \
                  f"{item.report.warnings} warning{'s' * (item.report.warnings != 1)}"
-        added = f"; added {', '.join(item.added_sheets)}" if item.added_sheets else ""
-        kept = f"; the original is kept as {done.backup}" if done.backup else ""
-        typer.echo(f"upgraded {item.source} from template {item.from_version} to {item.to_version}: "
-                   f"{done.target}{added}; {counts}, as before{kept}")
+        if done.target == item.source:
+            where = f" in place (the original is kept as {done.backup})" if done.backup else " in place"
+        else:
+            where = f" into {done.target}"
+        added = f"; added the sheet{'s' * (len(item.added_sheets) != 1)} {_and(item.added_sheets)}" \
+            if item.added_sheets else ""
+        typer.echo(f"upgraded {item.source} from template {item.from_version} to {item.to_version}{where}"
+                   f"{added}; {counts}, as before")
         for sheet, moves in item.moved.items():
-            typer.echo(f"  {sheet}: moved " + ", ".join(f"{old} to {new}" for old, new in moves.items())
-                       + " (your own columns follow the template's)")
+            what = "rows" if all(key.isdigit() for key in moves) else "columns"
+            typer.echo(f"  {sheet}: {what} moved (yours now follow the template's): "
+                       + ", ".join(f"{old} to {new}" for old, new in moves.items()))
         for note in [*item.notes, *(f"not carried over: {what}" for what in item.dropped)]:
             typer.echo(f"  {note}")
 

@@ -320,7 +320,7 @@ class _Builder:
         extras = sorted(col for col in used if col not in by_column)
         target = {old_col: column.position for old_col, column in by_column.items()}
         target.update({old_col: len(spec.columns) + i for i, old_col in enumerate(extras, start=1)})
-        moves = {column_letter(a): column_letter(b) for a, b in target.items() if a != b}
+        moves = {column_letter(a): column_letter(b) for a, b in sorted(target.items()) if a != b}
         if moves:
             self.upgrade.moved[spec.sheet] = moves
         for column in spec.columns:  # deleted by the project manager: stays deleted, reported missing as before

@@ -10,6 +10,7 @@ of their own on the Project sheet and a sheet of their own.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -274,9 +275,11 @@ def test_upgrade_in_place_keeps_the_original_as_a_backup(tmp_path: Path) -> None
     backup = tmp_path / "PRJ-0004.xlsx.v1.0.bak"
     assert backup.read_bytes() == original
     assert report_of(source).template_version == TEMPLATE_VERSION
-    assert result.stdout.splitlines()[0] == (
-        f"upgraded {source} from template 1.0 to {TEMPLATE_VERSION}: {source}; added Resources, RAID, Changes, "
-        f"Status; 5 errors and 4 warnings, as before; the original is kept as {backup}")
+    assert result.stdout.splitlines() == [
+        f"upgraded {source} from template 1.0 to {TEMPLATE_VERSION} in place (the original is kept as {backup}); "
+        "added the sheets Resources, RAID, Changes and Status; 5 errors and 4 warnings, as before",
+        "  Budget: columns moved (yours now follow the template's): C to M, D to C, E to D, F to E, G to F, H to G, "
+        "I to H, J to I, K to J, L to K, M to L"]
     assert sorted(path.name for path in tmp_path.iterdir()) == ["PRJ-0004.xlsx", "PRJ-0004.xlsx.v1.0.bak"]
 
 
@@ -350,3 +353,20 @@ def test_dates_typed_in_a_date_column_stay_dates(tmp_path: Path) -> None:
     [written] = upgrade_files([source], output_dir=tmp_path / "out")
     assert report_of(written.target).tables["risks"].rows[0].values.get("due_date") == \
         report_of(source).tables["risks"].rows[0].values.get("due_date")
+
+
+def test_readme_upgrade_example_is_what_pmo_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = re.search(r"<!-- README-EXAMPLE: upgrade -->\n```\n\$ (.*?)\n(.*?)```\n", readme, re.S)
+    assert block, "README's upgrade example not found"
+    command, expected = block.groups()
+    sample = sample_project(42)
+    sample.project["project_name"] = "New CRM"
+    plant_mistakes(sample)
+    monkeypatch.chdir(tmp_path)
+    fill_workbook(sample, "project", "1.0").save("PRJ-0042.xlsx")
+
+    result = pmo(*command.split()[1:])
+
+    assert (result.exit_code, result.stdout) == (0, expected)
+    assert report_of(tmp_path / "PRJ-0042.xlsx.v1.0.bak").template_version == "1.0"
