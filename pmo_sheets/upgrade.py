@@ -108,6 +108,7 @@ class Upgrade:
     notes: list[str] = field(default_factory=list)  # what changed beyond the template, in plain words
     dropped: list[str] = field(default_factory=list)  # what openpyxl cannot carry over (pictures, pivot tables)
     stat: tuple[int, int] = (0, 0)  # the source's size and modification time when read
+    mode: int = 0o644  # the source's permissions, which the upgraded workbook gets too
 
     def new_location(self, sheet: str | None, cell: str | None) -> tuple[str | None, str | None]:
         """Where a finding of the original at ``sheet``/``cell`` is in the upgraded workbook."""
@@ -232,7 +233,8 @@ def prepare_upgrade(source: str | Path, *, settings: ValidationSettings = DEFAUL
         warnings.simplefilter("ignore")  # openpyxl warns about extensions it drops (slicers, x14 validations)
         book = load_workbook(io.BytesIO(data))
     upgrade = Upgrade(source=path, kind=report.template, from_version=version, to_version=TEMPLATE_VERSION,
-                      content=b"", report=report, stat=(info.st_size, info.st_mtime_ns))
+                      content=b"", report=report, stat=(info.st_size, info.st_mtime_ns),
+                      mode=info.st_mode & 0o777)
     builder = _Builder(upgrade, grid, book, report)
     new_book = builder.build()
     upgrade.content = builder.save(new_book, addin=any(name.startswith(_ADDIN_PART) for name in _names(data)))
@@ -323,10 +325,15 @@ class _Builder:
         moves = {column_letter(a): column_letter(b) for a, b in sorted(target.items()) if a != b}
         if moves:
             self.upgrade.moved[spec.sheet] = moves
-        for column in spec.columns:  # deleted by the project manager: stays deleted, reported missing as before
-            if column.name not in records.positions:
-                for row in range(header, new.max_row + 1):
-                    new.cell(row, column.position).value = None
+        deleted = [column for column in spec.columns if column.name not in records.positions]
+        for column in deleted:  # deleted by the project manager: stays deleted, reported missing as before
+            for row in range(header, new.max_row + 1):
+                new.cell(row, column.position).value = None
+        if deleted:  # an Excel table needs a header in every column: Excel would "repair" the file
+            del new.tables[spec.sheet]
+            titles = ", ".join(f"'{column.title}'" for column in deleted)
+            self.upgrade.notes.append(f"{spec.sheet}: {titles} left out as in the original (still reported missing); "
+                                      "the sheet is not an Excel table (filter buttons, banding) until they are back")
         cached = self.cached.setdefault(spec.sheet, {})
         replaced: Counter[str] = Counter()
         for row in old.iter_rows(max_row=header - 1) if header > 1 else ():  # a title above the table stays put
@@ -356,8 +363,8 @@ class _Builder:
                 else:
                     _copy_cell(cell, there, cached, values)
         for title, count in replaced.items():
-            self.upgrade.notes.append(f"{spec.sheet}: {count} formula{'s' * (count != 1)} of your own in "
-                                      f"'{title}' became the template's")
+            self.upgrade.notes.append(f"{spec.sheet}: the formulas in '{title}' ({count} cell{'s' * (count != 1)}) were "
+                                      "not the template's; the template's replace them")
 
     # -- the Project form
 
@@ -619,6 +626,8 @@ def _check_output(target: Path, folder: Path) -> None:
 def _check_in_place(target: Path, kept: Path | None) -> None:
     from pmo_sheets.masterfile import in_use
 
+    if target.is_symlink():  # replacing it would replace the link, not the workbook it points to
+        raise UpgradeRefused(f"{target} is a symbolic link; upgrade the workbook it points to ({target.resolve()})")
     user = in_use(target)
     if user is not None:
         raise UpgradeRefused(f"{target} is {user.describe()}; close it and upgrade again")
@@ -636,11 +645,12 @@ def _write(upgrade: Upgrade, target: Path, kept: Path | None) -> Written:
             out.write(upgrade.content)
             out.flush()
             os.fsync(out.fileno())
+        # mkstemp makes the file private; the upgraded workbook is shared like the original
+        os.chmod(temp, upgrade.mode)
         if target == upgrade.source:
             info = target.stat()
             if (info.st_size, info.st_mtime_ns) != upgrade.stat:
                 raise UpgradeRefused(f"{target} changed while it was being upgraded; nothing written, run it again")
-            os.chmod(temp, info.st_mode & 0o7777)
             if kept is not None:
                 _keep_original(target, kept)
             os.replace(temp, target)

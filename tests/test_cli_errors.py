@@ -131,6 +131,20 @@ CASES = [
          "nothing was written", real=True),
     Case("sync-unknown-format", ("sync", "-c", "typo.toml", "--format", "xml"), 2,
          "pmo sync: Invalid value for '--format': Value error, 'xml' is not one of 'text', 'json' (see pmo sync --help)"),
+    # pmo upgrade
+    Case("upgrade-nothing", ("upgrade",), 2, "pmo upgrade: Missing argument 'files' (see pmo upgrade --help)"),
+    Case("upgrade-without-a-destination", ("upgrade", "projects/PRJ-0001.xlsx"), 2,
+         "pmo upgrade: say where the upgraded workbooks go: -o DIR, or --in-place to replace them "
+         "(with --backup to keep the originals)"),
+    Case("upgrade-a-current-workbook", ("upgrade", "projects/PRJ-0001.xlsx", "-o", "folder"), 2,
+         "pmo upgrade: projects/PRJ-0001.xlsx: already at template version 2.0, the current one; nothing to upgrade",
+         real=True),
+    Case("upgrade-a-text-file", ("upgrade", "file", "--in-place"), 2,
+         "pmo upgrade: file: not an Excel workbook; save it as an Excel workbook (.xlsx)"),
+    Case("upgrade-a-fifo", ("upgrade", "fifo", "-o", "folder"), 2,
+         "pmo upgrade: fifo: is a named pipe (FIFO), not a workbook file; it was not opened"),
+    Case("upgrade-glob-matching-nothing", ("upgrade", "projects/*.xlsm", "-o", "folder"), 2,
+         "pmo upgrade: no files match projects/*.xlsm"),
     # pmo rules
     Case("rules-extra-argument", ("rules", "extra"), 2,
          "pmo rules: Got unexpected extra argument(s) (extra) (see pmo rules --help)", real=True),

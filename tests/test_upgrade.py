@@ -267,6 +267,7 @@ def one_line_refusal(result: Any) -> str:
 
 def test_upgrade_in_place_keeps_the_original_as_a_backup(tmp_path: Path) -> None:
     source = old_workbook(tmp_path / "PRJ-0004.xlsx")
+    source.chmod(0o640)
     original = source.read_bytes()
 
     result = pmo("upgrade", str(source), "--in-place", "--backup")
@@ -281,6 +282,17 @@ def test_upgrade_in_place_keeps_the_original_as_a_backup(tmp_path: Path) -> None
         "  Budget: columns moved (yours now follow the template's): C to M, D to C, E to D, F to E, G to F, H to G, "
         "I to H, J to I, K to J, L to K, M to L"]
     assert sorted(path.name for path in tmp_path.iterdir()) == ["PRJ-0004.xlsx", "PRJ-0004.xlsx.v1.0.bak"]
+    assert source.stat().st_mode & 0o777 == 0o640  # shared as the original was
+
+
+def test_an_upgraded_copy_can_be_read_by_whoever_could_read_the_original(tmp_path: Path) -> None:
+    source = old_workbook(tmp_path / "PRJ-0004.xlsx")
+    source.chmod(0o644)
+    (tmp_path / "out").mkdir()
+
+    [written] = upgrade_files([source], output_dir=tmp_path / "out")
+
+    assert written.target.stat().st_mode & 0o777 == 0o644
 
 
 def test_upgrade_in_place_never_replaces_an_earlier_backup(tmp_path: Path) -> None:
@@ -370,3 +382,39 @@ def test_readme_upgrade_example_is_what_pmo_prints(tmp_path: Path, monkeypatch: 
 
     assert (result.exit_code, result.stdout) == (0, expected)
     assert report_of(tmp_path / "PRJ-0042.xlsx.v1.0.bak").template_version == "1.0"
+
+
+def test_a_column_and_a_sheet_they_deleted_stay_deleted_and_reported(tmp_path: Path) -> None:
+    def deleted(workbook: Workbook) -> None:
+        workbook["Tasks"].delete_cols(11)  # Predecessors; the formula columns after it refer to D, E and G
+        workbook["Tasks"].tables["Tasks"].ref = "A1:M1001"
+        workbook.remove(workbook["Risks"])
+
+    source = old_workbook(tmp_path / "deleted.xlsx", deleted)
+    (tmp_path / "out").mkdir()
+    [written] = upgrade_files([source], output_dir=tmp_path / "out")
+
+    assert located(report_of(source).findings)[:5] == [
+        ("column-unknown", "Project", "A17"), ("column-missing", "Tasks", None), ("column-renamed", "Tasks", "B1"),
+        ("column-unknown", "Tasks", "N1"), ("finish-before-start", "Tasks", "E5")]
+    assert located(report_of(written.target).findings) == [
+        ("column-unknown", "Project", "A17"), ("column-missing", "Tasks", None), ("column-renamed", "Tasks", "B1"),
+        ("column-unknown", "Tasks", "O1"), ("finish-before-start", "Tasks", "E5"), ("type-invalid", "Tasks", "H8"),
+        ("column-unknown", "Budget", "M1"), ("currency-mismatch", "Budget", "F4"), ("sheet-missing", "Risks", None)]
+    book = load_workbook(written.target)
+    assert "Risks" not in book.sheetnames
+    assert (book["Tasks"]["K1"].value, book["Tasks"]["K2"].value, book["Tasks"]["O1"].value) == (None, None, "PM notes")
+    assert written.upgrade.notes == [  # and the formula columns were the template's, only further left
+        "Tasks: 'Predecessors' left out as in the original (still reported missing); the sheet is not an Excel "
+        "table (filter buttons, banding) until they are back"]
+    assert book["Tasks"].tables == {} and book["Budget"].tables["Budget"].ref == "A1:L1001"
+
+
+def test_a_workbook_that_lost_its_metadata_gets_it_back_and_nothing_else_changes(tmp_path: Path) -> None:
+    source = old_workbook(tmp_path / "lost.xlsx", lambda workbook: workbook.remove(workbook["_pmo"]))
+    (tmp_path / "out").mkdir()
+    [written] = upgrade_files([source], output_dir=tmp_path / "out")
+
+    before, after = report_of(source), report_of(written.target)
+    assert located(before.findings) == [("template-metadata-missing", None, None), *OLD_FINDINGS]
+    assert (after.template_version, located(after.findings)) == (TEMPLATE_VERSION, NEW_FINDINGS)
