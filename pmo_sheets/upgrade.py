@@ -494,11 +494,12 @@ def _copy_cell(old: Cell, new: Cell, cached: dict[str, Any], values: SheetGrid, 
         new.font, new.fill, new.border = copy(old.font), copy(old.fill), copy(old.border)
         new.alignment, new.protection = copy(old.alignment), copy(old.protection)
         new.number_format = old.number_format
-    new.value = old.value
+    if old.value is not None:  # a comment alone leaves the template's cell (a formula) as it is
+        new.value = old.value
     if old.data_type == "f":
         _cache(cached, new, values.value(old.row, old.column))
-    elif isinstance(old.value, str):
-        new.data_type = "s"  # typed as text, whatever it starts with
+    elif old.data_type == "s":
+        new.data_type = "s"  # typed as text, whatever it starts with ("=Phase 2" is not a formula)
     if isinstance(old.value, (dt.datetime, dt.date, dt.time)) and not is_date_format(new.number_format):
         new.number_format = old.number_format
     if old.comment is not None:

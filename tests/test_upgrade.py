@@ -206,6 +206,8 @@ def test_a_value_typed_over_a_formula_and_a_formula_of_their_own_are_kept(tmp_pa
         tasks = workbook["Tasks"]
         tasks["L3"] = 99  # Duration typed over
         tasks["G6"] = "=F6+7"  # a baseline finish computed from the finish
+        tasks["B9"] = "=Phase 2 sign-off"
+        tasks["B9"].data_type = "s"  # a task name typed with a leading '=', text and not a formula
 
     source = old_workbook(tmp_path / "typed.xlsx", typed)
     upgrade = prepare_upgrade(source)
@@ -214,6 +216,8 @@ def test_a_value_typed_over_a_formula_and_a_formula_of_their_own_are_kept(tmp_pa
 
     tasks = load_workbook(written.target)["Tasks"]
     assert (tasks["L3"].value, tasks["G6"].value) == (99, "=F6+7")
+    assert (tasks["B9"].value, tasks["B9"].data_type) == ("=Phase 2 sign-off", "s")
+    assert report_of(written.target).tables["tasks"].rows[7].values["task_name"] == "=Phase 2 sign-off"
     assert tasks["L4"].value == "=IF(OR(D4=\"\",E4=\"\"),\"\",NETWORKDAYS(D4,E4))"
     assert located(report_of(written.target).findings) == [
         *NEW_FINDINGS[:3], ("calculated-value-mismatch", "Tasks", "L3"), *NEW_FINDINGS[3:]]
