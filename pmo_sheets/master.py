@@ -43,6 +43,7 @@ from pmo_sheets.coerce import date_to_serial
 from pmo_sheets.config import ConfigError
 from pmo_sheets.consolidate import Portfolio
 from pmo_sheets.master_print import LaidOutWorksheet, PrintHeading, apply_page_setup, shown_characters
+from pmo_sheets.master_raid import RAID_SHEET, write_raid_and_changes
 from pmo_sheets.masterfile import MASTER_PROPERTY, temp_affixes
 from pmo_sheets.ratings import RISK_HIGH_FROM, RISK_MEDIUM_FROM
 from pmo_sheets.rollups import (
@@ -420,13 +421,15 @@ class MasterWriter:
         numbers = [part for part, (_, rows) in enumerate(refs.parts) for _ in range(rows)]
         return pd.Series(numbers, index=frame.index, name="_part", dtype="int64")
 
-    def _project_parts(self, table: str, project_id: str, name: str) -> Callable[[int], float]:
-        """Part -> one project's figure ``name`` (of rollups.table_figures) from that part of ``table``."""
+    def _project_parts(self, table: str, project_id: str, name: str, *,
+                       as_of: dt.date | None = None) -> Callable[[int], float]:
+        """Part -> one project's figure ``name`` (of rollups.table_figures, overdue judged on ``as_of``)
+        from that part of ``table``."""
         def value(part: int) -> float:
             key = ("project", table)
             if key not in self.part_figures:  # every part's figures at once: one groupby, not one a part
                 frame = self.frames[table].assign(_part=self._parts_of_rows(table))
-                self.part_figures[key] = table_figures(table, frame, ("_part", "project_id")).to_dict()
+                self.part_figures[key] = table_figures(table, frame, ("_part", "project_id"), as_of=as_of).to_dict()
             return _num(self.part_figures[key].get(name, {}).get((part, project_id), 0.0))
         return value
 
@@ -456,7 +459,7 @@ class MasterWriter:
         """Write every sheet in reading order: rollups first, then data, quality, history, FX."""
         content = self.content
         self.rollup = project_rollup(content.portfolio, content.fx)
-        names = ["Portfolio", "Programs", "Finance", "Risks", "Data quality", "History", "FX"]
+        names = ["Portfolio", "Programs", "Finance", "Risks", RAID_SHEET, "Data quality", "History", "FX"]
         sheets = {name: self._sheet(name) for name in names}
         budget = content.portfolio.tables["budget"]
         self.frames = {"projects": content.portfolio.projects, **content.portfolio.tables,
@@ -486,6 +489,7 @@ class MasterWriter:
         self._write_programs(sheets["Programs"])
         self._write_finance(sheets["Finance"])
         self._write_risks(sheets["Risks"])
+        write_raid_and_changes(self, sheets[RAID_SHEET])
         self._write_quality(sheets["Data quality"])
         self._write_history(sheets["History"])
         for table, (frame, parts, part_sheets) in data_plan.items():

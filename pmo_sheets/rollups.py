@@ -15,6 +15,7 @@ from many parts.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,13 +33,21 @@ GROUPINGS = {"program": "program_key", "cost_center": "cost_center_key", "catego
              "fiscal_period": "fiscal_period_key"}
 
 
-def table_figures(table: str, frame: pd.DataFrame, by: Sequence[str] = ("project_id",)) -> pd.DataFrame:
+#: RAID priorities, each counted among a project's open items on the RAID and changes sheet.
+PRIORITIES = ("Critical", "High", "Medium", "Low")
+
+
+def table_figures(table: str, frame: pd.DataFrame, by: Sequence[str] = ("project_id",), *,
+                  as_of: dt.date | None = None) -> pd.DataFrame:
     """Per project, what the Portfolio sheet's formulas take from one data table, before any conversion.
 
     tasks: ``progress_count`` (tasks with a % complete) and ``progress_sum``; budget: ``budget``,
     ``actual``, ``forecast``; risks: ``open_risks``, ``high_risks`` (open ones rated High) and
-    ``max_score`` (of the open ones); status: ``latest_period`` (a date serial). ``by`` may add columns to
-    group by before the project (the master's sheet part of each row, for per-part subtotals).
+    ``max_score`` (of the open ones); status: ``latest_period`` (a date serial); raid: ``open_items``,
+    ``open_critical`` ... ``open_low`` and ``overdue`` (open, due before ``as_of``); changes (approved
+    ones): ``approved_changes``, ``schedule_impact`` (days) and ``cost_impact`` (in the project's
+    currency). ``by`` may add columns to group by before the project (the master's sheet part of each
+    row, for per-part subtotals).
     """
     by = list(by)
     if table == "tasks":
@@ -54,6 +63,20 @@ def table_figures(table: str, frame: pd.DataFrame, by: Sequence[str] = ("project
             "high_risks": open_risks[open_risks["rating"] == "High"].groupby(by).size(),
             "max_score": grouped["score"].max(),
         }).fillna(0)
+    if table == "raid":
+        open_items = frame[frame["status"] != "Closed"]
+        due = pd.to_datetime(open_items["due"])
+        columns = {"open_items": open_items.groupby(by).size()}
+        for priority in PRIORITIES:
+            columns[f"open_{priority.lower()}"] = open_items[open_items["priority"] == priority].groupby(by).size()
+        overdue = open_items[due < pd.Timestamp(as_of)] if as_of is not None else open_items.iloc[:0]
+        columns["overdue"] = overdue.groupby(by).size()
+        return pd.DataFrame(columns).fillna(0).astype("int64")
+    if table == "changes":
+        approved = frame[frame["decision"] == "Approved"].groupby(by)
+        return pd.DataFrame({"approved_changes": approved.size(),
+                             "schedule_impact": approved["schedule_impact_days"].sum(),
+                             "cost_impact": approved["cost_impact"].sum()}).fillna(0)
     if table == "status":  # the latest month reported, as a date serial (MAXIFS over the Period column)
         serials = (pd.to_datetime(frame["period"]) - EXCEL_EPOCH).dt.days
         return frame.assign(_serial=serials).groupby(by)["_serial"].max().to_frame("latest_period")
@@ -165,6 +188,21 @@ def heat_counts(risks: pd.DataFrame) -> dict[tuple[int, int], int]:
 def heat_map(portfolio: Portfolio) -> dict[tuple[int, int], int]:
     """(probability, impact) -> number of open risks."""
     return heat_counts(portfolio.tables["risks"])
+
+
+def raid_and_changes(portfolio: Portfolio, fx: dict[str, float], as_of: dt.date) -> pd.DataFrame:
+    """One row per project (as on Portfolio): its open RAID items by priority, those overdue on
+    ``as_of``, and its approved change requests: their number, schedule impact in days and cost impact
+    in the reporting currency (at the project's rate: a change is in the project's currency, which the
+    currency-mismatch rule makes sure of, or blank)."""
+    projects = portfolio.projects.set_index("project_id")
+    raid = table_figures("raid", portfolio.tables["raid"], as_of=as_of).reindex(projects.index).fillna(0)
+    changes = table_figures("changes", portfolio.tables["changes"]).reindex(projects.index).fillna(0)
+    result = pd.concat([raid.astype("int64"), changes], axis=1)
+    result["approved_changes"] = result["approved_changes"].astype("int64")
+    # A currency without a rate counts as 0, as on Portfolio (a sync refuses one before writing anything).
+    result["cost_impact"] = (result["cost_impact"] * projects["currency"].map(fx)).fillna(0.0)
+    return result
 
 
 def latest_status(status: pd.DataFrame) -> pd.DataFrame:
