@@ -131,7 +131,7 @@ def measure(paths: list[Path], shown: list[Path], rounds: int) -> list[Stage]:
         ("read: calamine", read, paths),
         ("records: headers, coercion", build_records, grids),
         ("schema check: gate + jsonschema", schema_check, batches),
-        ("rules: cross-row, cross-sheet", run_rules, tables),
+        ("rules: cross-row, cross-sheet", lambda t: list(run_rules(t)), tables),  # a generator: run it through
         ("end to end: file -> findings", lambda p: validate_source(str(p)), paths),
         ("end to end: saved by a spreadsheet", lambda p: validate_source(str(p)), shown),
     ]

@@ -56,6 +56,8 @@ _FORMULA = rb"(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)"
 _PLACED_CELL = rb"<c\b(?=[^>]*\sr=\"[^\"]+\")[^>]*"
 _NOT_VALUES = re.compile(_PLACED_CELL + rb">" + _FORMULA + rb"(?:<v\s*/>|<v></v>)?</c>|" + _PLACED_CELL + rb"/>|"
                          + _FORMULA)
+#: Parts of the values-only copy larger than this are deflated in it (the 1,000-task plan's largest is 2.5 MB).
+_PACK_COPY_FROM_BYTES = 8 * 1024 * 1024
 _ERROR_TYPE = re.compile(rb'(<(?:\w+:)?c\b[^>]*?\bt=")e(")')
 
 
@@ -129,7 +131,7 @@ def read_excel(path: str | Path, *, engine: str = "auto", limits: ReadLimits = D
 
 
 def values_only_copy(path: Path, *, limits: ReadLimits = DEFAULT_LIMITS) -> bytes:
-    """An uncompressed in-memory copy of the workbook holding only what its cell values need.
+    """An in-memory copy of the workbook holding only what its cell values need (big sheets deflated).
 
     Each worksheet loses its trailing rows without a value (empty cells, formulas showing ""), all
     formula text (the cached values stay), and its error cells become text cells showing the error.
@@ -149,7 +151,12 @@ def _values_only_copy(archive: zipfile.ZipFile, path: Path) -> bytes:
             data = read_part(archive, info, path)
             if _WORKSHEET.match(info.filename):
                 data = values_only_sheet(data)
-            copy.writestr(info.filename, data)
+            # A big sheet is packed again (quickly) so that the copy does not sit unpacked in memory beside
+            # the cells the parser makes of it; small parts, nearly all of them, are stored as they are.
+            packed = len(data) > _PACK_COPY_FROM_BYTES
+            copy.writestr(info.filename, data, compress_type=zipfile.ZIP_DEFLATED if packed else zipfile.ZIP_STORED,
+                          compresslevel=1 if packed else None)
+            del data
     return buffer.getvalue()
 
 
