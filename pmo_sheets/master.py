@@ -44,6 +44,7 @@ from pmo_sheets.config import ConfigError
 from pmo_sheets.consolidate import Portfolio
 from pmo_sheets.master_print import LaidOutWorksheet, PrintHeading, apply_page_setup, shown_characters
 from pmo_sheets.master_raid import RAID_SHEET, write_raid_and_changes
+from pmo_sheets.master_resources import RESOURCES_SHEET, write_resources
 from pmo_sheets.masterfile import MASTER_PROPERTY, temp_affixes
 from pmo_sheets.ratings import RISK_HIGH_FROM, RISK_MEDIUM_FROM
 from pmo_sheets.rollups import (
@@ -185,8 +186,10 @@ DATA_SHEETS: dict[str, tuple[str, list[DataColumn]]] = {
         DataColumn("response", "Response", width=10), DataColumn("mitigation", "Mitigation", width=30),
         DataColumn("due_date", "Due Date", "date"), DataColumn("status", "Status", width=11),
         *LINEAGE_COLUMNS]),
+    # The Resources sheet sums by the person key (rollups.group_keys), never by the name.
+    "resources": ("Resource data", [*schema_data_columns("resources"), DataColumn("person_key", "Person Key", "integer", 9)]),
     **{table: (sheet_name, schema_data_columns(table)) for table, sheet_name in (
-        ("resources", "Resource data"), ("raid", "RAID data"), ("changes", "Change data"), ("status", "Status data"))},
+        ("raid", "RAID data"), ("changes", "Change data"), ("status", "Status data"))},
 }
 
 _CELL_CRITERION = re.compile(r"\$?[A-Z]{1,3}\$?[0-9]+")
@@ -459,11 +462,14 @@ class MasterWriter:
         """Write every sheet in reading order: rollups first, then data, quality, history, FX."""
         content = self.content
         self.rollup = project_rollup(content.portfolio, content.fx)
-        names = ["Portfolio", "Programs", "Finance", "Risks", RAID_SHEET, "Data quality", "History", "FX"]
+        names = ["Portfolio", "Programs", "Finance", "Risks", RAID_SHEET, RESOURCES_SHEET, "Data quality", "History",
+                 "FX"]
         sheets = {name: self._sheet(name) for name in names}
         budget = content.portfolio.tables["budget"]
+        resources = content.portfolio.tables["resources"]
         self.frames = {"projects": content.portfolio.projects, **content.portfolio.tables,
-                       "budget": budget.assign(**{key: group_keys(budget, by) for by, key in GROUPINGS.items()})}
+                       "budget": budget.assign(**{key: group_keys(budget, by) for by, key in GROUPINGS.items()}),
+                       "resources": resources.assign(person_key=group_keys(resources, "person"))}
         # Data sheets go after the rollups; their refs are needed by the rollup formulas, so plan them first.
         data_plan = {}
         for table in DATA_SHEETS:
@@ -490,6 +496,7 @@ class MasterWriter:
         self._write_finance(sheets["Finance"])
         self._write_risks(sheets["Risks"])
         write_raid_and_changes(self, sheets[RAID_SHEET])
+        write_resources(self, sheets[RESOURCES_SHEET])
         self._write_quality(sheets["Data quality"])
         self._write_history(sheets["History"])
         for table, (frame, parts, part_sheets) in data_plan.items():
@@ -731,7 +738,10 @@ class MasterWriter:
             for col in range(1, 6):
                 letter = column_letter(col + 1)
                 name = ("budget", "actual", "forecast", "eac", "variance")[col - 1]
-                self._formula(sheet, row, col, f"SUM({letter}{first}:{letter}{row})", fmt["total_money"],
+                # With no budget line there is no group row: SUM(B5:B4) would take in the header, which
+                # LibreOffice answers with #VALUE!.
+                total = f"SUM({letter}{first}:{letter}{row})" if len(figures) else "0"
+                self._formula(sheet, row, col, total, fmt["total_money"],
                               float(figures[name].sum()) if len(figures) else 0.0)
             row += 3
 

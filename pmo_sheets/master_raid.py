@@ -87,7 +87,8 @@ def write_raid_and_changes(writer: MasterWriter, sheet: Worksheet) -> None:
         name = (["open_items", *(f"open_{p.lower()}" for p in PRIORITIES), "overdue", "approved_changes",
                  "schedule_impact", "cost_impact"])[col - 2]
         cached = float(figures[name].sum()) if len(figures) else 0.0
-        writer._formula(sheet, total, col, f"SUM({letter}{HEADER_ROW + 2}:{letter}{total})",
+        column_sum = f"SUM({letter}{HEADER_ROW + 2}:{letter}{total})" if len(projects) else "0"  # not the header
+        writer._formula(sheet, total, col, column_sum,
                         fmt["total_money" if col == 10 else "total_int"], cached if col >= 9 else int(cached))
     sheet.freeze_panes(HEADER_ROW + 1, 1)
     sheet.autofilter(HEADER_ROW, 0, max(total - 1, HEADER_ROW + 1), len(headers) - 1)

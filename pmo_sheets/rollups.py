@@ -205,6 +205,21 @@ def raid_and_changes(portfolio: Portfolio, fx: dict[str, float], as_of: dt.date)
     return result
 
 
+#: A month's allocation counts as over capacity only past this margin: sums of typed percentages such
+#: as 0.2 + 0.4 + 0.4 come out a hair above 1 in binary floating point, and 100% is not over-allocated.
+OVER_CAPACITY_MARGIN = 1e-6
+
+
+def allocations(resources: pd.DataFrame, by: Sequence[str] = ()) -> pd.Series:
+    """Allocation summed by person key and month serial (``by`` first: the master's sheet part of each
+    row), as the Resources sheet's SUMIFS add it up. ``resources`` carries ``person_key``
+    (:func:`group_keys` of ``person``): one key per name exactly as typed, capitals and all."""
+    months = (pd.to_datetime(resources["month"]) - EXCEL_EPOCH).dt.days
+    frame = resources.assign(_month=months).dropna(subset=["_month"])
+    frame = frame.assign(_month=frame["_month"].astype("int64"))
+    return frame.groupby([*by, "person_key", "_month"])["allocation"].sum()
+
+
 def latest_status(status: pd.DataFrame) -> pd.DataFrame:
     """Per project, its latest status report: ``position`` (its row in ``status``, 0-based), ``period``,
     ``overall_rag`` and ``summary``, as the Portfolio sheet's status columns look them up (MAXIFS of

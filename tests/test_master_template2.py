@@ -95,8 +95,10 @@ def test_the_master_holds_exactly_the_rows_typed_in_the_2_0_workbooks(synced: tu
                                                                        table: str) -> None:
     master, samples = synced
     sheet = DATA_SHEETS[table][0]
-    got = [[_plain(v) for v in row] for row in sheet_rows(master, sheet)]
-    assert got == expected_rows(samples, table)
+    expected = expected_rows(samples, table)
+    width = len(expected[0])  # Resource data also has the Resources sheet's Person Key after the lineage
+    got = [[_plain(v) for v in row[:width]] for row in sheet_rows(master, sheet)]
+    assert got == expected
     assert len(got) > 9  # split over parts, and nothing lost at the seams
 
 
