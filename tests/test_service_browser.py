@@ -98,3 +98,38 @@ def test_the_status_page_shows_each_sources_status_its_findings_and_sync_now_upd
 
         errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]  # type: ignore[attr-defined]
         assert errors == []
+
+
+def test_the_status_page_reads_on_a_phone_without_sideways_scrolling(tmp_path: Path, browser: object) -> None:
+    """At a phone's width (390 px) each source is a card: nothing runs off the side of the page, every
+    cell keeps its label, and Sync now and a source's findings are within reach."""
+    from selenium.webdriver.common.by import By
+
+    config, _ = make_portfolio(tmp_path, 2)
+    broken = sample_project(2)
+    plant_mistakes(broken)
+    write_workbook(broken, tmp_path / "projects" / "PRJ-0002.xlsx")
+
+    driver = browser
+    driver.set_window_size(390, 844)  # type: ignore[attr-defined]
+    with ServiceProcess(config.path, "--every", "1h", "--poll", "1h", "--debounce", "1h") as service:
+        service.wait_idle()
+        def page_width() -> tuple[int, int]:
+            return tuple(driver.execute_script(  # type: ignore[attr-defined,return-value]
+                "return [window.innerWidth, document.documentElement.scrollWidth];"))
+
+        driver.get(service.base + "/")  # type: ignore[attr-defined]
+        driver.find_element(By.LINK_TEXT, "projects/PRJ-0002.xlsx").click()  # type: ignore[attr-defined]
+        assert driver.find_element(By.ID, "source-status").text == "invalid"  # type: ignore[attr-defined]
+        width, scrolled = page_width()
+        assert width <= 390 and scrolled <= width, ("source page", width, scrolled)
+        driver.get(service.base + "/")  # type: ignore[attr-defined]
+        width, scrolled = page_width()
+        assert width <= 390 and scrolled <= width, ("status page", width, scrolled)
+        assert _statuses(driver) == {"projects/PRJ-0001.xlsx": "ok", "projects/PRJ-0002.xlsx": "invalid"}
+        button = driver.find_element(By.ID, "sync-now")  # type: ignore[attr-defined]
+        assert button.is_displayed() and button.rect["x"] + button.rect["width"] <= width
+        labels = driver.execute_script(  # type: ignore[attr-defined]
+            "return Array.from(document.querySelectorAll('#sources tbody tr:first-child td'))"
+            ".map(td => getComputedStyle(td, '::before').content);")
+        assert labels and all(label not in ("none", '""', "") for label in labels), labels
