@@ -47,6 +47,8 @@ from openpyxl.comments import Comment
 from openpyxl.styles.numbers import is_date_format
 from openpyxl.worksheet.worksheet import Worksheet
 
+from pmo_sheets.addin.highlights import STORE_SHEET
+from pmo_sheets.annotate import ISSUES_HEADERS
 from pmo_sheets.cells import cell_ref, column_letter, parse_cell
 from pmo_sheets.coerce import EXCEL_EPOCH, SPREADSHEET_ERRORS, is_blank
 from pmo_sheets.findings import Finding
@@ -79,7 +81,8 @@ BACKUP_NAME = "{name}.v{version}.bak"
 _FIXED_BY_UPGRADE = frozenset({"template-metadata-missing"})
 #: Parts of an .xlsx that openpyxl, and so the upgrade, cannot carry over.
 #: (Comments live in xl/drawings/*.vml too; they are carried, so only DrawingML parts count.)
-_NOT_CARRIED = ((re.compile(r"xl/drawings/drawing\d+\.xml$|xl/media/"), "pictures or charts"),
+_NOT_CARRIED = ((re.compile(r"xl/vbaProject\.bin$"), "macros"),
+                (re.compile(r"xl/drawings/drawing\d+\.xml$|xl/media/"), "pictures, charts or buttons"),
                 (re.compile(r"xl/pivotTables/"), "pivot tables"),
                 (re.compile(r"xl/externalLinks/"), "links to other workbooks"))
 _ADDIN_PART = "xl/webextensions/"
@@ -164,6 +167,9 @@ def upgrade_files(sources: Iterable[str | Path], *, output_dir: Path | None = No
         upgrade = prepare_upgrade(source, settings=settings)
         if in_place:
             target = upgrade.source
+            if target.suffix.lower() != ".xlsx":
+                raise UpgradeRefused(f"{source}: only an .xlsx is upgraded in place (the upgrade is an .xlsx, without "
+                                     "macros); write it elsewhere with -o DIR")
             kept = upgrade.source.with_name(BACKUP_NAME.format(name=target.name, version=upgrade.from_version)) \
                 if backup else None
             _check_in_place(target, kept)
@@ -172,7 +178,7 @@ def upgrade_files(sources: Iterable[str | Path], *, output_dir: Path | None = No
                                      "--backup to keep the original beside it, or write the upgrade elsewhere with -o DIR")
         else:
             assert output_dir is not None
-            target = output_dir / upgrade.source.name
+            target = output_dir / upgraded_name(upgrade.source)
             _check_output(target, output_dir)
             kept = None
         key = target.resolve()
@@ -190,12 +196,28 @@ def upgrade_files(sources: Iterable[str | Path], *, output_dir: Path | None = No
     return written
 
 
+def upgraded_name(source: Path) -> str:
+    """The upgraded workbook's file name: always an .xlsx (``plan.xlsm`` gives ``plan.xlsx``: no macros)."""
+    return source.name if source.suffix.lower() == ".xlsx" else f"{source.stem}.xlsx"
+
+
+def upgrade_beside(source: str | Path, *, settings: ValidationSettings = DEFAULT_SETTINGS) -> Written:
+    """The add-in's Upgrade: the upgraded copy beside the saved workbook, ``NAME (template 2.0).xlsx``.
+
+    The original is left as it is (it is open in Excel); an existing file of that name is never replaced.
+    """
+    upgrade = prepare_upgrade(source, settings=settings)
+    target = upgrade.source.with_name(f"{upgrade.source.stem} (template {upgrade.to_version}).xlsx")
+    _check_output(target, target.parent)
+    return _write(upgrade, target, None)
+
+
 def prepare_upgrade(source: str | Path, *, settings: ValidationSettings = DEFAULT_SETTINGS) -> Upgrade:
     """Read one workbook and build its upgraded copy in memory, checked to validate as the original does.
 
     Raises :class:`UpgradeRefused` (one line naming the file) for a Google Sheet, a file that is not
-    a pmo-sheets workbook, one already at the current version, one with macros, or a table whose
-    header the validator cannot find.
+    a pmo-sheets workbook, one already at the current version, or a table whose header the validator
+    cannot find. What cannot be carried over (macros, pictures) is listed in :attr:`Upgrade.dropped`.
     """
     text = str(source)
     if is_google_sheet(text):
@@ -204,9 +226,6 @@ def prepare_upgrade(source: str | Path, *, settings: ValidationSettings = DEFAUL
             "run pmo upgrade on the .xlsx, then bring it back with File > Import > Upload > Replace spreadsheet "
             "(the sheet keeps its address, so portfolio.toml need not change)")
     path = Path(text)
-    if path.suffix.lower() == ".xlsm":
-        raise UpgradeRefused(f"{path}: a workbook with macros (.xlsm) cannot be upgraded without losing them; "
-                             "save a copy as .xlsx and upgrade that")
     try:
         grid = read_excel(path)
         data = path.read_bytes()
@@ -428,7 +447,7 @@ class _Builder:
         owned |= {records.sheet.casefold() for records in self.report.tables.values()}
         taken = {name.casefold() for name in new.sheetnames}
         for old in self.book.worksheets:
-            if old.title.casefold() in owned:
+            if old.title.casefold() in owned or _made_by_pmo_sheets(old):
                 continue
             if old.title.casefold() in taken:
                 raise UpgradeRefused(
@@ -459,6 +478,15 @@ class _Builder:
 
             data = with_lite_scripts(data)
         return data
+
+
+def _made_by_pmo_sheets(sheet: Worksheet) -> bool:
+    """The add-in's hidden store of highlights, and an Issues sheet of Validate or ``--annotate``: output of
+    a validation of the old workbook, made again by the next one (its highlights do not survive the upgrade)."""
+    if sheet.title == STORE_SHEET:
+        return True
+    return any(tuple(row[:len(ISSUES_HEADERS)]) == ISSUES_HEADERS
+               for row in sheet.iter_rows(max_row=5, max_col=len(ISSUES_HEADERS), values_only=True))
 
 
 def _accepted(column: ColumnSpec) -> set[str]:

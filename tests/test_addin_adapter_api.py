@@ -11,11 +11,19 @@ from pathlib import Path
 
 import pytest
 import xlwings.main as xw_main
-from xlwings_adapter import AdapterApp, AdapterBook, AdapterRange, AdapterSheet, AdapterSheets, _FontProxy
+from xlwings_adapter import (
+    AdapterApp,
+    AdapterBook,
+    AdapterBooks,
+    AdapterRange,
+    AdapterSheet,
+    AdapterSheets,
+    _FontProxy,
+)
 
 import pmo_sheets.addin
 
-PAIRS = [(AdapterApp, xw_main.App), (AdapterBook, xw_main.Book), (AdapterSheets, xw_main.Sheets),
+PAIRS = [(AdapterApp, xw_main.App), (AdapterBooks, xw_main.Books), (AdapterBook, xw_main.Book), (AdapterSheets, xw_main.Sheets),
          (AdapterSheet, xw_main.Sheet), (AdapterRange, xw_main.Range), (_FontProxy, xw_main.Font)]
 DUNDERS = {"__len__", "__iter__", "__getitem__", "__call__"}
 # Parameters the adapter names differently from xlwings: fine only while the add-in passes them by position

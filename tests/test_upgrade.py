@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.formula.translate import Translator
 from soffice import convert
 from workbooks import located, pmo, report_of
+from xlwings_adapter import AdapterBook, press
 
 from pmo_sheets.cells import cell_ref, column_letter
 from pmo_sheets.grid import Grid
@@ -422,3 +424,51 @@ def test_a_workbook_that_lost_its_metadata_gets_it_back_and_nothing_else_changes
     before, after = report_of(source), report_of(written.target)
     assert located(before.findings) == [("template-metadata-missing", None, None), *OLD_FINDINGS]
     assert (after.template_version, located(after.findings)) == (TEMPLATE_VERSION, NEW_FINDINGS)
+
+
+def test_the_add_in_offers_upgrade_and_its_button_opens_an_upgraded_copy(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import xlwings as xw
+
+    from pmo_sheets.addin import desktop, validate
+
+    source = old_workbook(tmp_path / "PRJ-0004.xlsx")
+    summary, _ = press(source, validate)
+    offer = ("This workbook is template 1.0; the current one is 2.0. Upgrade (desktop Excel) makes an upgraded copy "
+             "beside it, or your PMO runs: pmo upgrade FILE -o FOLDER. Every value you typed is kept.")
+    assert summary.upgrade == offer
+    assert load_workbook(source)["Issues"]["A2"].value.endswith(offer)
+
+    book = AdapterBook(source)  # Excel, pressing Upgrade in the validated workbook
+    monkeypatch.setattr(xw.Book, "caller", lambda: book)
+    message = desktop.upgrade_caller()
+
+    target = tmp_path / "PRJ-0004 (template 2.0).xlsx"
+    assert message == (f"Upgraded from template 1.0 to 2.0: {target} (now open). Every value you typed is in it, and "
+                       "Validate finds the same problems there.")
+    assert (book.app.alerts, book.app.books.opened) == ([message], [str(target)])
+    assert located(report_of(target).findings) == NEW_FINDINGS
+    # the last Validate's Issues sheet and highlights are not carried: the next Validate makes them again
+    assert load_workbook(target).sheetnames[-1] == "Meeting notes"
+    assert press(target, validate)[0].upgrade is None
+
+    assert desktop.upgrade_caller() == (f"Not upgraded: {target} already exists; pmo upgrade never replaces a file "
+                                        "(choose another folder, or --in-place to upgrade the source itself)")
+
+
+def test_a_workbook_with_macros_gives_an_xlsx_without_them(tmp_path: Path) -> None:
+    made = old_workbook(tmp_path / "made.xlsx")
+    with zipfile.ZipFile(made) as original, zipfile.ZipFile(tmp_path / "PRJ-0004.xlsm", "w") as xlsm:
+        for item in original.infolist():
+            xlsm.writestr(item, original.read(item))
+        xlsm.writestr("xl/vbaProject.bin", b"VBA")
+    (tmp_path / "out").mkdir()
+
+    assert one_line_refusal(pmo("upgrade", str(tmp_path / "PRJ-0004.xlsm"), "--in-place", "--backup")) == (
+        f"pmo upgrade: {tmp_path / 'PRJ-0004.xlsm'}: only an .xlsx is upgraded in place (the upgrade is an .xlsx, "
+        "without macros); write it elsewhere with -o DIR")
+    result = pmo("upgrade", str(tmp_path / "PRJ-0004.xlsm"), "-o", str(tmp_path / "out"))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "  not carried over: macros"
+    assert located(report_of(tmp_path / "out" / "PRJ-0004.xlsx").findings) == NEW_FINDINGS

@@ -29,14 +29,31 @@ T = TypeVar("T")
 Coords = tuple[int, int]
 
 
+class AdapterBooks:
+    """``app.books``: only ``open``, which records the file the add-in opened (Upgrade opens its copy)."""
+
+    def __init__(self) -> None:
+        self.opened: list[str] = []
+
+    def open(self, fullname: str | None = None) -> AdapterBook:
+        assert fullname is not None
+        self.opened.append(str(fullname))
+        return AdapterBook(fullname)
+
+
 class AdapterApp:
-    """``book.app``: only ``alert``, recorded instead of shown."""
+    """``book.app``: ``alert``, recorded instead of shown, and ``books``."""
 
     def __init__(self) -> None:
         self.alerts: list[str] = []
+        self._books = AdapterBooks()
 
     def alert(self, prompt: str, title: str | None = None, **_: Any) -> None:
         self.alerts.append(prompt)
+
+    @property
+    def books(self) -> AdapterBooks:
+        return self._books
 
 
 class AdapterBook:

@@ -22,7 +22,16 @@ from pmo_sheets.addin.workbook import find_sheet, read_grid, read_sheet, sheet_n
 from pmo_sheets.cells import parse_cell, quote_sheet
 from pmo_sheets.findings import ERROR, RULES, Finding
 from pmo_sheets.grid import Grid, SheetGrid
-from pmo_sheets.schemas import KINDS, METADATA_SHEET, kind_for_sheets, load_tables, tables_in, version_for_sheets
+from pmo_sheets.schemas import (
+    KINDS,
+    METADATA_SHEET,
+    TEMPLATE_VERSION,
+    kind_for_sheets,
+    load_tables,
+    tables_in,
+    version_for_sheets,
+    version_key,
+)
 from pmo_sheets.validate import WorkbookReport, read_metadata, validate_grid
 
 ISSUES_SHEET = "Issues"
@@ -47,6 +56,7 @@ class Summary:
     highlighted: int
     project_id: str | None = None
     issues_sheet: str = ISSUES_SHEET
+    upgrade: str | None = None  # for a workbook of an earlier template version: how to upgrade it
 
     @property
     def text(self) -> str:
@@ -127,7 +137,7 @@ def apply_validation(book: Any, plan: ValidationPlan, fills: dict[Cell, str | No
         if previous.colours.get((sheet, cell)) != colour:
             book.sheets[sheet].range(cell).color = colour
     summary = Summary(plan.report.errors, plan.report.warnings, len(plan.wanted), plan.report.project_id,
-                      plan.issues_sheet)
+                      plan.issues_sheet, upgrade_offer(plan.report))
     write_issues_sheet(book, plan.report, summary, existing)
     return summary
 
@@ -139,10 +149,11 @@ def write_issues_sheet(book: Any, report: WorkbookReport, summary: Summary, exis
         old.delete()
     sheet = book.sheets.add(summary.issues_sheet, before=book.sheets[0])
     rows = issue_rows(report)
+    offer = summary.upgrade
     sheet.range("A1").value = [
         [summary.text, None, None, None, None],
         ["Click a cell reference to go to it. Fix the highlighted cells, then press Validate again; "
-         "Clear removes this sheet and the highlights.", None, None, None, None],
+         "Clear removes this sheet and the highlights." + (f" {offer}" if offer else ""), None, None, None, None],
         list(ISSUES_HEADERS),
         *[list(row) for row in rows],
     ]
@@ -252,6 +263,23 @@ def new_project(book: Any, project_id: str, name: str, start: dt.date | None = N
             sheet.range((spec.column(field_name).position, 2)).value = value
     stamp_version(book)
     return f"Project {project_id} ({name}) set up; fill in the remaining fields and press Validate."
+
+
+def upgrade_offer(report: WorkbookReport) -> str | None:
+    """What Validate says about a workbook made from an earlier template version (None: it is current)."""
+    version = report.template_version
+    if report.template is None or version is None or version_key(version) >= version_key(TEMPLATE_VERSION):
+        return None
+    return (f"This workbook is template {version}; the current one is {TEMPLATE_VERSION}. Upgrade (desktop Excel) "
+            f"makes an upgraded copy beside it, or your PMO runs: pmo upgrade FILE -o FOLDER. Every value you typed "
+            "is kept.")
+
+
+def upgrade_message(old: str, new: str, target: str, dropped: list[str]) -> str:
+    """What the Upgrade button says once the upgraded copy is written."""
+    lost = f" Not carried over: {', '.join(dropped)} (they stay in this workbook)." if dropped else ""
+    return (f"Upgraded from template {old} to {new}: {target} (now open). Every value you typed is in it, and "
+            f"Validate finds the same problems there.{lost}")
 
 
 def stamp_version(book: Any) -> None:

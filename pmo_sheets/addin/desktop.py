@@ -32,7 +32,7 @@ def validate_caller() -> commands.Summary:
     """Validate button: check the calling workbook, highlight the problems, list them on Issues."""
     book = xw.Book.caller()
     summary = commands.validate(book)
-    _alert(book, summary.text)
+    _alert(book, f"{summary.text}\n\n{summary.upgrade}" if summary.upgrade else summary.text)
     return summary
 
 
@@ -46,6 +46,28 @@ def new_project_caller(project_id: str, name: str, start: str = "", finish: str 
     book = xw.Book.caller()
     message = commands.new_project(book, project_id.strip(), name.strip(), _iso(start), _iso(finish))
     _alert(book, message)
+    return message
+
+
+def upgrade_caller() -> str:
+    """Upgrade button: the calling workbook, as last saved, moved to the current template in a copy beside it.
+
+    The copy (``NAME (template 2.0).xlsx``, see :func:`pmo_sheets.upgrade.upgrade_beside`) opens in
+    Excel; the workbook itself is left as it is. A workbook that cannot be upgraded says why.
+    """
+    from pmo_sheets.upgrade import UpgradeRefused, upgrade_beside
+
+    book = xw.Book.caller()
+    try:
+        written = upgrade_beside(book.fullname)
+    except UpgradeRefused as refused:
+        message = f"Not upgraded: {refused}"
+        _alert(book, message)
+        return message
+    message = commands.upgrade_message(written.upgrade.from_version, written.upgrade.to_version, str(written.target),
+                                       written.upgrade.dropped)
+    _alert(book, message)
+    book.app.books.open(str(written.target))
     return message
 
 

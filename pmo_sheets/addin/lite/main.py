@@ -28,6 +28,8 @@ async def validate(book: xw.Book) -> None:
     # async because xlwings Lite reads a cell's fill only with `await` (to restore it later)
     summary = await commands.validate_async(book)
     print(summary.text)
+    if summary.upgrade:  # a workbook of an earlier template version
+        print(summary.upgrade)
 
 
 @script
