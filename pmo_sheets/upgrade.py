@@ -466,6 +466,8 @@ class _Builder:
                     sheet.column_dimensions[letter].width = dimension.width
             for merged in old.merged_cells.ranges:
                 sheet.merge_cells(str(merged))
+            for validation in old.data_validations.dataValidation:  # their own dropdowns, at the same cells
+                sheet.add_data_validation(copy(validation))
             sheet.sheet_state = old.sheet_state
 
     def save(self, book: Workbook, *, addin: bool) -> bytes:

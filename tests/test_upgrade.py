@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.formula.translate import Translator
+from openpyxl.worksheet.datavalidation import DataValidation
 from soffice import convert
 from workbooks import located, pmo, report_of
 from xlwings_adapter import AdapterBook, press
@@ -84,6 +85,9 @@ def old_workbook(path: Path, edit: Any = None) -> Path:
     notes = workbook.create_sheet("Meeting notes", 5)
     notes["A1"], notes["B1"] = "2026-03-02", "Kick-off: scope agreed"
     notes["A2"] = "=COUNTA(Tasks!A:A)-1"
+    agreed = DataValidation(type="list", formula1='"Agreed,Open"')
+    agreed.add("C1:C20")
+    notes.add_data_validation(agreed)
     if edit is not None:
         edit(workbook)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,7 +148,9 @@ def test_every_typed_value_is_in_its_column(upgraded: tuple[Path, Path, Upgrade]
     assert [cells(new, "Budget")[(row, 13)] for row in (1, 2, 7)] == ["Approver", "Approver 2", "Approver 7"]
     assert cells(new, "Project")[(17, 1)] == "Department"
     assert cells(new, "Meeting notes") == {(1, 1): "2026-03-02", (1, 2): "Kick-off: scope agreed"}
-    assert load_workbook(target)["Meeting notes"]["A2"].value == "=COUNTA(Tasks!A:A)-1"
+    notes = load_workbook(target)["Meeting notes"]
+    assert notes["A2"].value == "=COUNTA(Tasks!A:A)-1"
+    assert [(str(dv.sqref), dv.formula1) for dv in notes.data_validations.dataValidation] == [("C1:C20", '"Agreed,Open"')]
 
 
 def _column(letter: str) -> int:
