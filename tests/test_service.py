@@ -230,3 +230,33 @@ requests_per_minute = 100000
         assert google.count("sheets") == 1  # the changed spreadsheet only, in one batch request
         metrics = service.get("/metrics")[1].decode()
         assert 'pmo_google_requests_total{api="sheets"} 3.0' in metrics  # 2 at the first sync, 1 now
+
+
+def test_the_status_pack_is_served_from_the_current_master_and_follows_each_sync(tmp_path: Path) -> None:
+    config, _ = make_portfolio(tmp_path, 2)
+    with ServiceProcess(config.path, "--no-events", "--debounce", "0.2s", "--poll", "0.5s", "--every", "1h") as service:
+        service.wait_idle()
+        assert 'href="/report"' in service.get("/")[1].decode()
+
+        status, body, headers = service.request("GET", "/report")
+        html = body.decode()
+        assert status == 200 and headers["content-type"].startswith("text/html")
+        assert "Test portfolio" in html and "PRJ-0001" in html and "PRJ-0002" in html and "PRJ-0003" not in html
+        assert "<script" not in html and not re.search(r"""(?:src|href)=["']?https?://""", html)  # works offline
+
+        write_workbook(sample_project(3), tmp_path / "PRJ-0003.xlsx").rename(tmp_path / "projects" / "PRJ-0003.xlsx")
+        service.wait_for(lambda: (lambda s: s["sources"]["ok"] == 3 and not s["syncing"] and not s["queued"])(
+            service.json("/api/status")), what="the new workbook to be synced")
+        assert "PRJ-0003" in service.get("/report")[1].decode()  # rendered again from the new master
+
+
+def test_no_status_pack_while_there_is_no_master(tmp_path: Path) -> None:
+    config, _ = make_portfolio(tmp_path, 1)
+    with ServiceProcess(config.path, "--every", "1h", "--poll", "1h") as service:
+        service.wait_idle()
+        assert service.get("/report")[0] == 200
+        config.master.unlink()  # moved away by hand: the next sync writes it again
+
+        status, body = service.get("/report")
+
+        assert status == 404 and "There is no master yet: the next sync writes it." in body.decode()

@@ -2,7 +2,8 @@
 
 Pages are rendered on the server (Jinja2) with one stylesheet served from the package: nothing is
 fetched from the internet, and no script is needed (a page refreshes itself while a sync runs).
-The JSON API mirrors the pages: ``/api/status``, ``/api/sources``, ``/api/sources/{id}``,
+``/report`` shows the status pack (``pmo report``'s HTML). The JSON API mirrors the pages:
+``/api/status``, ``/api/sources``, ``/api/sources/{id}``,
 ``/api/history`` and ``POST /api/sync``. Who may call what is :mod:`.auth`'s rule, applied to every
 request by :class:`Gate` before any route runs.
 """
@@ -30,6 +31,7 @@ from pmo_sheets.config import PortfolioConfig
 from pmo_sheets.service.auth import CSRF_COOKIE, SESSION_COOKIE, Guard, new_csrf_cookie
 from pmo_sheets.service.chart import history_svg
 from pmo_sheets.service.metrics import CONTENT_TYPE, ServiceMetrics
+from pmo_sheets.service.pack import PackUnavailable, StatusPackPage
 from pmo_sheets.service.scheduler import SyncScheduler, iso
 from pmo_sheets.service.status import STATUSES, Snapshot, StatusView
 
@@ -232,6 +234,15 @@ def build_app(service: Service) -> Starlette:
         return FileResponse(path, filename=path.name,
                             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
+    pack = StatusPackPage(service.config)
+
+    def report(request: Request) -> Response:
+        try:
+            html = pack.html()
+        except PackUnavailable as exc:
+            return page(request, "message.html", {"title": "No status pack", "message": str(exc)}, 404)
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
     def api_status(request: Request) -> Response:
         return JSONResponse(service.status(service.view.snapshot()))
 
@@ -277,6 +288,7 @@ def build_app(service: Service) -> Starlette:
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/master", master),
+        Route("/report", report),
         Route("/api/status", api_status),
         Route("/api/sources", api_sources),
         Route("/api/sources/{ident}", api_source),
