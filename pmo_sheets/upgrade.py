@@ -101,7 +101,7 @@ class Upgrade:
     from_version: str
     to_version: str
     content: bytes
-    report: WorkbookReport  # the original's findings, which the upgraded copy gives too
+    report: WorkbookReport  # the original's findings, which the upgraded copy gives too (its records let go)
     added_sheets: list[str] = field(default_factory=list)
     #: by sheet (the template's name), old column letter (or Project row number) -> new one, where they differ
     moved: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -161,6 +161,8 @@ def upgrade_files(sources: Iterable[str | Path], *, output_dir: Path | None = No
                              "(with --backup to keep the originals)")
     if backup and not in_place:
         raise UpgradeRefused("--backup goes with --in-place (with -o DIR the originals are left as they are)")
+    if output_dir is not None and not output_dir.is_dir():  # before reading anything
+        raise UpgradeRefused(f"-o {output_dir}: {'not a folder' if output_dir.exists() else 'no such folder; create it first'}")
     targets: dict[Path, str] = {}
     plans: list[tuple[Upgrade, Path, Path | None]] = []
     for source in sources:
@@ -259,6 +261,7 @@ def prepare_upgrade(source: str | Path, *, settings: ValidationSettings = DEFAUL
     upgrade.content = builder.save(new_book, addin=any(name.startswith(_ADDIN_PART) for name in _names(data)))
     upgrade.dropped.extend(_not_carried(data))
     _check_same_findings(upgrade, settings)
+    report.tables = {}  # the records are not needed any more; a run over hundreds of workbooks holds every upgrade
     return upgrade
 
 
