@@ -19,7 +19,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.formula.translate import Translator
 from openpyxl.worksheet.datavalidation import DataValidation
-from soffice import convert
+from soffice import recalculate
 from workbooks import located, pmo, report_of
 from xlwings_adapter import AdapterBook, press
 
@@ -250,7 +250,7 @@ def test_the_workbook_s_own_settings_on_pmo_are_kept(tmp_path: Path) -> None:
 def test_a_workbook_saved_by_a_spreadsheet_program_upgrades_and_recalculates_to_the_same_findings(
         tmp_path: Path) -> None:
     """Saved by LibreOffice, every formula shows a value; the upgrade keeps them, and recalculating agrees."""
-    saved = convert(old_workbook(tmp_path / "made" / "PRJ-0004.xlsx"), tmp_path / "saved")
+    saved = recalculate(old_workbook(tmp_path / "made" / "PRJ-0004.xlsx"), tmp_path / "saved")
     before = report_of(saved)
     (tmp_path / "up").mkdir()
     [written] = upgrade_files([saved], output_dir=tmp_path / "up")
@@ -258,7 +258,7 @@ def test_a_workbook_saved_by_a_spreadsheet_program_upgrades_and_recalculates_to_
     assert sum(1 for days in durations if days) >= 30  # LibreOffice computed them
 
     not_recalculated = report_of(written.target)
-    recalculated = report_of(convert(written.target, tmp_path / "again"))
+    recalculated = report_of(recalculate(written.target, tmp_path / "again"))
 
     expected = [written.upgrade.new_location(f.sheet, f.cell) for f in before.findings]
     for report in (not_recalculated, recalculated):
@@ -266,6 +266,7 @@ def test_a_workbook_saved_by_a_spreadsheet_program_upgrades_and_recalculates_to_
         assert [f.rule for f in report.findings] == [f.rule for f in before.findings]
         assert [row.values.get("duration_days") for row in report.tables["tasks"].rows] == durations
     assert recalculated.template_version == TEMPLATE_VERSION
+    assert written.upgrade.notes == []  # the formulas LibreOffice saved are recognised as the template's
 
 
 # ------------------------------------------------------------------ refusals and the command line
