@@ -502,7 +502,9 @@ def _is_formula(cell: Cell) -> bool:
     return cell.data_type == "f"
 
 
-_FORMULA_NOISE = re.compile(r"[\s$]")
+#: What two spellings of one formula may differ by: spaces, absolute references, the prefixes Excel
+#: writes before functions newer than Excel 2007 (``_xlfn.MAXIFS``).
+_FORMULA_NOISE = re.compile(r"[\s$]|_xl(?:fn|ws)\.", re.IGNORECASE)
 
 
 def _same_formula(text: Any, column: ColumnSpec, positions: dict[str, int], row: int) -> bool:
