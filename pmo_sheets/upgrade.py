@@ -362,6 +362,9 @@ class _Builder:
             for cell in row:
                 if cell.value is not None:
                     _copy_cell(cell, new.cell(cell.row, cell.column), cached, values, style=True)
+        for merged in old.merged_cells.ranges:
+            if merged.max_row < header:
+                new.merge_cells(str(merged))
         for row in old.iter_rows(min_row=header):
             for cell in row:
                 if cell.value is None and cell.comment is None:

@@ -193,6 +193,7 @@ def test_headers_below_title_rows_stay_on_their_row(tmp_path: Path) -> None:
                         cell.coordinate)
         tasks.tables["Tasks"].ref = "A3:N1003"
         tasks["A1"] = "Plan, as agreed with the sponsor"
+        tasks.merge_cells("A1:E1")
 
     source = old_workbook(tmp_path / "titled.xlsx", titles)
     (tmp_path / "out").mkdir()
@@ -204,6 +205,7 @@ def test_headers_below_title_rows_stay_on_their_row(tmp_path: Path) -> None:
     assert [item for item in after if item[1] == "Tasks"] == [item for item in before if item[1] == "Tasks"]
     tasks = load_workbook(written.target)["Tasks"]
     assert tasks["A1"].value == "Plan, as agreed with the sponsor"
+    assert [str(merged) for merged in tasks.merged_cells.ranges] == ["A1:E1"]
     assert tasks.freeze_panes == "B4"
     assert tasks["L4"].value == "=IF(OR(D4=\"\",E4=\"\"),\"\",NETWORKDAYS(D4,E4))"
     assert written.upgrade.notes == []  # every formula was the template's
