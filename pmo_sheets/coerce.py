@@ -129,17 +129,19 @@ def read_number_text(text: str) -> NumberText:
 
 
 def _read_number(text: str, *, decimal: str, group: str) -> float | None:
-    text = text.strip(_SPACES + "\t\n")
+    # Any white space around the number or its affixes is stray (a pasted "12\r\n" is 12); inside the
+    # digits only the grouping spaces of _SPACES are.
+    text = text.strip()
     negative = text.startswith("(") and text.endswith(")")
     if negative:
-        text = text[1:-1].strip(_SPACES)
+        text = text[1:-1].strip()
     scale = 1.0
-    if text.endswith("%"):
-        text, scale = text[:-1].rstrip(_SPACES), 0.01
+    if text.endswith("%"):  # spaces before the sign end up in the tail, which is stripped below
+        text, scale = text[:-1], 0.01
     match = _AFFIX.match(text)
     if match is None:
         return None
-    head, core, tail = match["head"], match["core"].lstrip(_SPACES), match["tail"]
+    head, core, tail = match["head"], match["core"].lstrip(), match["tail"]
     signs = [ch for ch in head + tail if ch in "-+−"]
     if len(signs) > 1 or (signs and negative):
         return None  # "--3", "(-3)": no reading is safe
@@ -147,7 +149,7 @@ def _read_number(text: str, *, decimal: str, group: str) -> float | None:
         negative = signs[0] != "+"
     for affix in (head, tail):
         bare = affix.replace(signs[0], "", 1) if signs and signs[0] in affix else affix
-        bare = bare.strip(_SPACES)
+        bare = bare.strip()
         if bare and not (bare in _CURRENCY_SYMBOLS or _CODE.match(bare)):
             return None
     number = _digits(core, decimal=decimal, group=group)
@@ -288,9 +290,8 @@ class Coercer:
             number = parse_number(value, decimal_comma=self.decimal_comma)
             if number is None:
                 return value if isinstance(value, bool) else _plain_text(value)
-            if kind == "integer" or number.is_integer():
-                return int(number) if number.is_integer() else number
-            return number
+            # 12.0 is the integer 12 for either kind; 12.5 stays 12.5, which an integer column's schema rejects
+            return int(number) if number.is_integer() else number
         if kind == "boolean":
             text = _plain_text(value).casefold()
             if text in _TRUE_WORDS:

@@ -73,6 +73,8 @@ def test_excel_serials_count_days_from_the_1900_system_epoch() -> None:
     ("12/12/2026", dt.date(2026, 12, 12)),
     ("13/12/2026", dt.date(2026, 12, 13)),
     ("2026/03/31", dt.date(2026, 3, 31)),
+    ("05/12/2026", dt.date(2026, 12, 5)),
+    ("05/13/2026", dt.date(2026, 5, 13)),  # 13 cannot be a month: month first
     ("13/13/2026", None),
     ("0/1/2026", None),
     ("31 Mar 2026", dt.date(2026, 3, 31)),
@@ -98,6 +100,7 @@ def test_a_date_is_read_from_what_people_type(value: Any, day: dt.date | None) -
     ("04/05/2026", dt.date(2026, 4, 5)),
     ("31/03/2026", dt.date(2026, 3, 31)),  # 31 cannot be a month: day first whatever the convention
     ("12/11/2026", dt.date(2026, 12, 11)),
+    ("13/05/2026", dt.date(2026, 5, 13)),
 ])
 def test_a_month_first_workbook_reads_04_05_as_april(text: str, day: dt.date) -> None:
     assert parse_date(text, day_first=False) == day
@@ -127,6 +130,12 @@ def test_every_month_name_and_its_abbreviation_is_read(name: str, month: int) ->
     ("1\u202f234\u00a0567", 1234567.0, 1234567.0),  # narrow and wide no-break spaces mixed: still spaces
     ("1'234'567.25", 1234567.25, None),
     ("  42\t", 42.0, 42.0),
+    ("12\r\n", 12.0, 12.0),  # pasted with a Windows line end
+    ("\u3000(\t300 )\u2003", -300.0, -300.0),
+    ("USD\t12", 12.0, 12.0),
+    ("1 234\u00a0567\u202f890", 1234567890.0, 1234567890.0),  # every kind of grouping space at once
+    ("1234,567", None, 1234.567),  # four digits before a group: no thousands grouping
+    ("1234.567", 1234.567, None),
     ("(300)", -300.0, -300.0),
     ("( 300 )", -300.0, -300.0),
     ("-3", -3.0, -3.0),
@@ -140,8 +149,14 @@ def test_every_month_name_and_its_abbreviation_is_read(name: str, month: int) ->
     ("-3+", None, None),
     ("(-3)", None, None),
     ("(\u22123)", None, None),
+    ("-3-", None, None),
+    ("(300", None, None),  # half a pair of parentheses is no negative
+    ("300)", None, None),
+    ("X3", None, None),
     ("50%", 0.5, 0.5),
     ("50 %", 0.5, 0.5),
+    ("( 50 % )", -0.5, -0.5),
+    ("50%%", None, None),
     ("(50%)", -0.5, -0.5),
     ("12,5%", None, 0.125),
     ("$1,200.50", 1200.5, None),
@@ -341,3 +356,40 @@ def test_the_fast_cell_reader_gives_what_the_coercer_gives(schema: dict[str, Any
 def test_the_fast_cell_reader_reads_typed_cells(schema: dict[str, Any], value: Any, expected: Any) -> None:
     got = Coercer(schema).cell_reader()(value)
     assert got is expected if expected is BLANK else (got, type(got)) == (expected, type(expected))
+
+
+class CountingCoercer(Coercer):
+    """A coercer that counts the cells it parses the slow way."""
+
+    __slots__ = ("parsed",)
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        super().__init__(schema)
+        self.parsed: list[Any] = []
+
+    def __call__(self, value: Any) -> Any:
+        self.parsed.append(value)
+        return super().__call__(value)
+
+
+@pytest.mark.parametrize(("schema", "typed"), [
+    ({"type": "number"}, 1200.5),
+    ({"type": "integer"}, 3.0),
+    ({"type": "string", "format": "date"}, dt.date(2026, 3, 31)),
+])
+def test_a_column_parses_each_distinct_text_once_and_typed_cells_not_at_all(schema: dict[str, Any], typed: Any) -> None:
+    # What keeps a 500-row workbook fast to validate: a column repeats its texts, and readers hand most
+    # numbers and dates over already typed.
+    coercer = CountingCoercer(schema)
+    read = coercer.cell_reader()
+    for value in ["12", "12", " 12", "12", typed, typed, None, "", True]:
+        read(value)
+    assert coercer.parsed == ["12", " 12", True]
+
+
+def test_a_text_column_parses_each_distinct_text_once() -> None:
+    coercer = CountingCoercer(STATUS)
+    read = coercer.cell_reader()
+    assert [read(v) for v in ["open", "Completed", "open", "Completed", 12.0, 12.0]] == [
+        "open", "Completed", "open", "Completed", "12", "12"]
+    assert coercer.parsed == ["open", "Completed", 12.0, 12.0]
