@@ -45,6 +45,7 @@ from pmo_sheets.consolidate import Portfolio
 from pmo_sheets.master_print import LaidOutWorksheet, PrintHeading, apply_page_setup, shown_characters
 from pmo_sheets.master_raid import RAID_SHEET, write_raid_and_changes
 from pmo_sheets.master_resources import RESOURCES_SHEET, write_resources
+from pmo_sheets.master_status import TREND_SHEET, write_status_trend
 from pmo_sheets.masterfile import MASTER_PROPERTY, temp_affixes
 from pmo_sheets.ratings import RISK_HIGH_FROM, RISK_MEDIUM_FROM
 from pmo_sheets.rollups import (
@@ -462,8 +463,8 @@ class MasterWriter:
         """Write every sheet in reading order: rollups first, then data, quality, history, FX."""
         content = self.content
         self.rollup = project_rollup(content.portfolio, content.fx)
-        names = ["Portfolio", "Programs", "Finance", "Risks", RAID_SHEET, RESOURCES_SHEET, "Data quality", "History",
-                 "FX"]
+        names = ["Portfolio", "Programs", "Finance", "Risks", TREND_SHEET, RAID_SHEET, RESOURCES_SHEET, "Data quality",
+                 "History", "FX"]
         sheets = {name: self._sheet(name) for name in names}
         budget = content.portfolio.tables["budget"]
         resources = content.portfolio.tables["resources"]
@@ -495,6 +496,7 @@ class MasterWriter:
         self._write_programs(sheets["Programs"])
         self._write_finance(sheets["Finance"])
         self._write_risks(sheets["Risks"])
+        write_status_trend(self, sheets[TREND_SHEET])
         write_raid_and_changes(self, sheets[RAID_SHEET])
         write_resources(self, sheets[RESOURCES_SHEET])
         self._write_quality(sheets["Data quality"])

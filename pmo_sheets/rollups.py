@@ -235,6 +235,36 @@ def latest_status(status: pd.DataFrame) -> pd.DataFrame:
     return result.set_index("project_id")
 
 
+#: How many reporting months the Status trend sheet shows: the six calendar months ending with the
+#: latest month any project reported (half a year of monthly reports; a project's gaps stay visible).
+RAG_TREND_MONTHS = 6
+
+
+def trend_months(status: pd.DataFrame, count: int = RAG_TREND_MONTHS) -> list[int]:
+    """The date serials of the ``count`` calendar months ending with the latest period in ``status``
+    (periods are stored as the first of their month), oldest first; empty without a dated report."""
+    periods = pd.to_datetime(status["period"]).dropna()
+    if periods.empty:
+        return []
+    latest = periods.max().to_period("M")
+    return [int(((latest - back).to_timestamp() - EXCEL_EPOCH).days) for back in range(count - 1, -1, -1)]
+
+
+def rag_trend(status: pd.DataFrame, months: Sequence[int]) -> dict[tuple[str, int], tuple[int, str]]:
+    """(project ID, month serial) -> (its row in ``status``, 0-based; the overall RAG as typed) for each
+    report in one of ``months``, as the Status trend sheet looks them up (the row of that project and
+    month; were there two, the last, as on Portfolio). A blank RAG is ""."""
+    frame = status.reset_index(drop=True)
+    serials = (pd.to_datetime(frame["period"]) - EXCEL_EPOCH).dt.days
+    result: dict[tuple[str, int], tuple[int, str]] = {}
+    wanted = set(months)
+    for position, (project_id, serial, rag) in enumerate(zip(frame["project_id"], serials, frame["overall_rag"],
+                                                             strict=True)):
+        if pd.notna(serial) and int(serial) in wanted:
+            result[(str(project_id), int(serial))] = (position, "" if pd.isna(rag) else str(rag))
+    return result
+
+
 def key_figures(rollup: pd.DataFrame) -> dict[str, Any]:
     """The portfolio's headline numbers, recorded in History at every sync."""
     return {

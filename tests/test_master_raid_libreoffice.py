@@ -1,5 +1,5 @@
 """Template 2.0's rollups recalculated by LibreOffice: the RAID and changes sheet (open items by priority,
-overdue items, approved change totals) and Portfolio's latest status columns. Cached = recalculated =
+overdue items, approved change totals), Portfolio's latest status columns and the Status trend sheet. Cached = recalculated =
 pandas, pandas working from the source workbooks themselves; the tables span several sheet parts and
 the summaries are text a criterion or a formula would misread."""
 
@@ -18,6 +18,9 @@ from test_master_libreoffice import plant_wrong_cached_value
 from test_master_template2 import tricky_text
 
 from pmo_sheets.master_raid import HEADER_ROW, RAID_SHEET
+from pmo_sheets.master_status import FIRST_MONTH_COL, TREND_SHEET
+from pmo_sheets.master_status import HEADER_ROW as TREND_HEADER_ROW
+from pmo_sheets.rollups import RAG_TREND_MONTHS
 from pmo_sheets.sync import run_sync
 
 pytestmark = pytest.mark.soffice
@@ -112,3 +115,51 @@ def test_an_overdue_date_typed_by_finance_moves_the_overdue_counts(synced: tuple
     assert {pid: values[5] for pid, values in after.items()} == {
         pid: values[5] for pid, values in expected_raid_and_changes(root / "projects", early).items()}
     assert all(values[5] == 0 for values in after.values())
+
+
+def expected_trend(folder: Path) -> tuple[list[dt.datetime], dict[str, list[str | None]]]:
+    """The last RAG_TREND_MONTHS calendar months up to the newest period any source reports, and per
+    project its Overall RAG in each (None for a month without a report), from the sources."""
+    status = source_table(folder, "Status", "Period")
+    month = pd.to_datetime(status["Period"]).dt.to_period("M")
+    latest = month.max()
+    months = [latest - back for back in range(RAG_TREND_MONTHS - 1, -1, -1)]
+    rags = {(pid, m): rag for pid, m, rag in zip(status["project_id"], month, status["Overall RAG"], strict=True)}
+    projects = sorted(status["project_id"].unique())
+    return ([m.to_timestamp().to_pydatetime() for m in months],
+            {pid: [rags.get((pid, m)) for m in months] for pid in projects})
+
+
+def trend_figures(book: openpyxl.Workbook) -> tuple[list[dt.datetime], dict[str, list[str | None]]]:
+    sheet = book[TREND_SHEET]
+    header = [c.value for c in sheet[TREND_HEADER_ROW + 1]][FIRST_MONTH_COL:]
+    rows = sheet.iter_rows(min_row=TREND_HEADER_ROW + 2, values_only=True)
+    return header, {row[0]: [value or None for value in row[FIRST_MONTH_COL:]] for row in rows if row[0]}
+
+
+def test_rag_trend_recalculates_to_its_cached_values_and_to_the_sources_and_is_coloured(
+        synced: tuple[Path, Path], tmp_path: Path) -> None:
+    root, master = synced
+    expected = expected_trend(root / "projects")
+    cached = openpyxl.load_workbook(master, data_only=True)
+    assert trend_figures(cached) == expected
+    # Blank months (a project that started later) and all three ratings are in the picture.
+    shown = [rag for rags in expected[1].values() for rag in rags]
+    assert None in shown and {"Green", "Amber"} <= set(shown)
+
+    planted = tmp_path / "master.xlsx"
+    shutil.copy(master, planted)
+    first_project_latest = f"{chr(ord('A') + FIRST_MONTH_COL + RAG_TREND_MONTHS - 1)}{TREND_HEADER_ROW + 2}"
+    plant_wrong_cached_value(planted, cached.sheetnames.index(TREND_SHEET) + 1, first_project_latest, "Purple")
+    recalculated_path = recalculate(planted, tmp_path / "out")
+
+    # LibreOffice really recalculated (Purple is gone) and agrees with the sources.
+    assert trend_figures(openpyxl.load_workbook(recalculated_path, data_only=True)) == expected
+    assert [m for m in recalculation_mismatches(master, recalculated_path) if m[0] == TREND_SHEET] == []
+
+    # Green, Amber and Red are coloured over the whole grid.
+    rules = openpyxl.load_workbook(master)[TREND_SHEET].conditional_formatting
+    grid = (f"{chr(ord('A') + FIRST_MONTH_COL)}{TREND_HEADER_ROW + 2}:"
+            f"{chr(ord('A') + FIRST_MONTH_COL + RAG_TREND_MONTHS - 1)}{TREND_HEADER_ROW + 1 + len(expected[1])}")
+    colours = {rule.formula[0]: rule.dxf.fill.bgColor.rgb for cf in rules for rule in cf.rules if str(cf.sqref) == grid}
+    assert colours == {'"Green"': "FFC6EFCE", '"Amber"': "FFFFEB9C", '"Red"': "FFFFC7CE"}
