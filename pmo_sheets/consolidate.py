@@ -41,6 +41,10 @@ def payload_from_report(report: WorkbookReport) -> dict[str, Any]:
         records = report.tables.get(name)
         if records is not None:
             payload["tables"][name] = [{"_row": row.number, **row.values} for row in records.rows]
+    # Where each column was found (1-based), so that a finding only the sync can make (a dependency on a
+    # project the portfolio lacks) points at the cell even when the PM moved the column.
+    payload["positions"] = {name: dict(report.tables[name].positions) for name in DATA_TABLES
+                            if report.tables.get(name) is not None}
     return payload
 
 
@@ -91,7 +95,9 @@ def table_columns(table: str) -> list[str]:
     # Calculated columns are the master's job (rollup formulas), except the risk score and rating,
     # which the heat map and top risks need per row; they are recomputed from probability x impact.
     kept = [c.name for c in spec.columns if not c.calculated or table == "risks"]
-    return [*leading, *extra, *kept, *LINEAGE]
+    # The column each RAID row's Depends On Project was in, on its source (for the sync's dependency findings).
+    trailing = ["depends_on_column"] if table == "raid" else []
+    return [*leading, *extra, *kept, *LINEAGE, *trailing]
 
 
 def _typed_frame(table: str, columns: dict[str, list[Any]]) -> pd.DataFrame:
@@ -221,7 +227,7 @@ def consolidate(contributions: list[Contribution], load: Callable[[str], dict[st
         for table, rows in payload.get("tables", {}).items():
             if owners.get((project_id, table)) is contribution:
                 _take_rows(tables[table], table, rows, project_id, contribution.label, sheet_of[table],
-                           fiscal_year_start_month)
+                           fiscal_year_start_month, payload.get("positions", {}).get(table, {}))
         del payload
     budget = tables["budget"].data
     budget["program"] = [project_fields[pid].get("program") for pid in budget["project_id"]]
@@ -243,7 +249,7 @@ def consolidate(contributions: list[Contribution], load: Callable[[str], dict[st
 
 
 def _take_rows(columns: _Columns, table: str, rows: list[dict[str, Any]], project_id: str, label: str, sheet: str,
-               fiscal_year_start_month: int) -> None:
+               fiscal_year_start_month: int, positions: dict[str, int] | None = None) -> None:
     count = len(rows)
     computed: dict[str, list[Any]] = {"project_id": [project_id] * count, "source": [label] * count,
                                       "sheet": [sheet] * count, "row": [row["_row"] for row in rows],
@@ -260,4 +266,6 @@ def _take_rows(columns: _Columns, table: str, rows: list[dict[str, Any]], projec
                 periods[period] = (fiscal_period(dt.date.fromisoformat(period), fiscal_year_start_month)
                                    if isinstance(period, str) else None)
         computed["fiscal_period"] = [periods[row.get("period")] for row in rows]
+    elif table == "raid":  # None for records stored before positions were: the template's column is assumed
+        computed["depends_on_column"] = [(positions or {}).get("depends_on")] * count
     columns.extend(rows, computed)

@@ -1,7 +1,7 @@
 """The catalogue of findings: every problem pmo-sheets reports has a stable code listed here.
 
 Modelled on frictionless-py's error classes: each rule has a code that never changes meaning, a
-title, a level (file, structure, cell, row, table, workbook), a default severity, a description and
+title, a level (file, structure, cell, row, table, workbook, portfolio), a default severity, a description and
 a one-line how-to-fix. ``docs/rules.md`` is generated from this catalogue (``pmo rules``) and a test
 keeps the two identical.
 """
@@ -216,6 +216,15 @@ _RULES = [
          "The latest Status row is older than the portfolio's reporting cycle (one month unless "
          "portfolio.toml says reporting_cycle_months), for a project that is not Completed or Cancelled.",
          "Add this period's status row: RAG ratings and summary."),
+    # portfolio level: checked by pmo sync, which knows every project (pmo_sheets/dependencies.py)
+    Rule("dependency-project-unknown", "Dependency on an unknown project", "portfolio", WARNING,
+         "A RAID item of type Dependency names a Project ID that no project of the portfolio has (no source "
+         "provides it, or its source has never been valid). Checked by pmo sync, which knows the whole portfolio.",
+         "Correct the Project ID, or add the other project's workbook to the portfolio."),
+    Rule("dependency-on-late-project", "Dependency on a late project", "portfolio", WARNING,
+         "An open RAID item of type Dependency is on a project whose latest status report rates its schedule "
+         "Red. Checked by pmo sync.",
+         "Agree a way forward with the other project's manager, and record the impact as an issue or a risk."),
 ]
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
@@ -238,7 +247,7 @@ def catalogue_markdown() -> str:
         "`pmo_sheets/findings.py` by `pmo rules > docs/rules.md`; a test keeps it in step.",
         "",
     ]
-    for level in ("file", "structure", "cell", "row", "table", "workbook"):
+    for level in ("file", "structure", "cell", "row", "table", "workbook", "portfolio"):
         lines += [f"## {level.capitalize()} level", "", "| code | severity | title | what it means | how to fix |",
                   "| --- | --- | --- | --- | --- |"]
         for rule in _RULES:

@@ -42,6 +42,7 @@ from pmo_sheets.cells import column_letter, quote_sheet
 from pmo_sheets.coerce import date_to_serial
 from pmo_sheets.config import ConfigError
 from pmo_sheets.consolidate import Portfolio
+from pmo_sheets.master_dependencies import DEPENDENCIES_SHEET, write_dependencies
 from pmo_sheets.master_print import LaidOutWorksheet, PrintHeading, apply_page_setup, shown_characters
 from pmo_sheets.master_raid import RAID_SHEET, write_raid_and_changes
 from pmo_sheets.master_resources import RESOURCES_SHEET, write_resources
@@ -463,8 +464,8 @@ class MasterWriter:
         """Write every sheet in reading order: rollups first, then data, quality, history, FX."""
         content = self.content
         self.rollup = project_rollup(content.portfolio, content.fx)
-        names = ["Portfolio", "Programs", "Finance", "Risks", TREND_SHEET, RAID_SHEET, RESOURCES_SHEET, "Data quality",
-                 "History", "FX"]
+        names = ["Portfolio", "Programs", "Finance", "Risks", TREND_SHEET, RAID_SHEET, DEPENDENCIES_SHEET, RESOURCES_SHEET,
+                 "Data quality", "History", "FX"]
         sheets = {name: self._sheet(name) for name in names}
         budget = content.portfolio.tables["budget"]
         resources = content.portfolio.tables["resources"]
@@ -498,6 +499,7 @@ class MasterWriter:
         self._write_risks(sheets["Risks"])
         write_status_trend(self, sheets[TREND_SHEET])
         write_raid_and_changes(self, sheets[RAID_SHEET])
+        write_dependencies(self, sheets[DEPENDENCIES_SHEET])
         write_resources(self, sheets[RESOURCES_SHEET])
         self._write_quality(sheets["Data quality"])
         self._write_history(sheets["History"])

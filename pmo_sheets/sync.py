@@ -27,6 +27,7 @@ from typing import Any
 
 from pmo_sheets.config import ConfigError, PortfolioConfig
 from pmo_sheets.consolidate import DATA_TABLES, Contribution, Portfolio, consolidate, payload_from_report
+from pmo_sheets.dependencies import SYNC_RULES, cross_project_dependencies, dependency_findings
 from pmo_sheets.discovery import DiscoveredSource, DiscoveryLimitError, discover_excel
 from pmo_sheets.findings import ERROR
 from pmo_sheets.grid import Grid, SheetGrid, SourceError
@@ -73,6 +74,9 @@ _MASTER_PENDING = "master_pending"  # meta: the state committed a sync whose mas
 # master had template 2.0's tables) would leave an unchanged 2.0 workbook's RAID log out of the master with
 # no finding, so every source is read again once when this changes.
 _PAYLOAD_TABLES = "payload_tables"
+# What stored records hold: their tables, and (since the dependency check) where each column was found.
+# Records stored in another format are read again once.
+_PAYLOAD_FORMAT = ",".join(DATA_TABLES) + ";positions"
 PARALLEL_FROM = 8  # below this many workbooks, starting processes costs more than it saves
 FIRST_FINDINGS = 3
 
@@ -445,7 +449,7 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
         result.google_stats = google.stats
     check_not_a_source(config.master, [Path(s.locator) for s in sources if s.kind == "excel"])
     known = store.sources()
-    tables_changed = bool(known) and store.meta(_PAYLOAD_TABLES) != ",".join(DATA_TABLES)
+    tables_changed = bool(known) and store.meta(_PAYLOAD_TABLES) != _PAYLOAD_FORMAT
     to_read = [s for s in sources if full or tables_changed or s.key not in known or s.fingerprint is None
                or known[s.key].fingerprint != s.fingerprint]
     # One transaction for the whole sync, committed once the new master is complete, before it replaces the old.
@@ -484,6 +488,7 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
         portfolio = _consolidate_reading_damaged_again(store, config, result, google, now)
         outcomes = result.outcomes
         _mark_conflicts(result, portfolio)
+        _mark_dependencies(store, result, portfolio)
         _check_fx(config, portfolio)
         rollup = project_rollup(portfolio, config.fx)
         overflowing = overflowing_projects(rollup)
@@ -499,7 +504,7 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
                 store.save_source(outcome.state)
         store.add_history(now, result.figures)
         store.set_meta("config_digest", _config_digest(config))
-        store.set_meta(_PAYLOAD_TABLES, ",".join(DATA_TABLES))
+        store.set_meta(_PAYLOAD_TABLES, _PAYLOAD_FORMAT)
         comments, content = _master_content(config, store, portfolio, outcomes, now, carried, carried_beside)
         target = _write_target(config.master, result)
         committed = False
@@ -730,8 +735,10 @@ def _shows_something_new(outcome: SourceOutcome, previous: SourceState | None) -
     if previous is None or outcome.problem is None:
         return True
     state = outcome.state
+    # The sync's own dependency findings on the previous state are not the source's news.
+    before = [f for f in previous.findings if f.get("rule") not in SYNC_RULES]
     return ((state.label, state.status, state.project_id, state.template, state.findings)
-            != (previous.label, previous.status, previous.project_id, previous.template, previous.findings))
+            != (previous.label, previous.status, previous.project_id, previous.template, before))
 
 
 def _side_copy_comments(master: Path) -> MasterComments | None:
@@ -844,6 +851,23 @@ def _mark_conflicts(result: SyncResult, portfolio: Portfolio) -> None:
             outcome.problem = "conflict"
             outcome.state.status = (f"conflict: {conflict.table} of {conflict.project_id} already comes from {conflict.kept}; "
                                     "this source contributes nothing")
+
+
+def _mark_dependencies(store: StateStore, result: SyncResult, portfolio: Portfolio) -> None:
+    """Add each source's sync-time dependency findings (pmo_sheets/dependencies.py) to its state, in place of
+    the ones an earlier sync added: they are worked out again on every sync, as conflicts are. Only a source
+    whose current rows are in the master gets them (a stale source's cells may no longer say the same)."""
+    found = dependency_findings(cross_project_dependencies(portfolio))
+    for outcome in result.outcomes:
+        state = outcome.state
+        earlier = [f for f in state.findings if f.get("rule") in SYNC_RULES]
+        new = [f.to_dict() for f in found.get(state.label, [])] if outcome.problem is None else []
+        if not earlier and not new:
+            continue
+        # First: the portfolio's news, which Data quality's first findings then show before the workbook's own.
+        state.findings = [*new, *(f for f in state.findings if f.get("rule") not in SYNC_RULES)]
+        state.warnings += len(new) - len(earlier)
+        store.save_source(state)
 
 
 def _check_fx(config: PortfolioConfig, portfolio: Portfolio) -> None:

@@ -19,7 +19,8 @@ from soffice import convert
 from pmo_sheets.demo import run_demo
 
 # The most pages each sheet of the 10-project demo master may print on (it printed on 110 pages before).
-PAGE_BOUNDS = {"Portfolio": 1, "Programs": 1, "Finance": 2, "Risks": 1, "Status trend": 1, "RAID and changes": 1, "Resources": 1,
+PAGE_BOUNDS = {"Portfolio": 1, "Programs": 1, "Finance": 2, "Risks": 1, "Status trend": 1, "RAID and changes": 1,
+               "Dependencies": 1, "Resources": 1,
                "Data quality": 1,
                "History": 1, "FX": 1,
                "Project data": 1, "Task data": 6, "Budget data": 4, "Risk data": 3,
