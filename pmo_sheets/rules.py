@@ -28,23 +28,15 @@ class RuleContext:
 
 
 RuleFunction = Callable[[Tables, RuleContext], Iterator[Finding]]
-RULE_FUNCTIONS: list[RuleFunction] = []
 _TOLERANCE = 0.005
 
 
-def rule(function: Callable[[Tables], Iterator[Finding]]) -> Callable[[Tables], Iterator[Finding]]:
-    """Register a rule that judges the workbook's tables alone."""
+def in_context(function: Callable[[Tables], Iterator[Finding]]) -> RuleFunction:
+    """A rule that judges the workbook's tables alone, called as the rules that also judge the context are."""
     def judged(tables: Tables, context: RuleContext) -> Iterator[Finding]:
         return function(tables)
     judged.__name__ = function.__name__
-    RULE_FUNCTIONS.append(judged)
-    return function
-
-
-def rule_in_context(function: RuleFunction) -> RuleFunction:
-    """Register a rule that also judges against the :class:`RuleContext` (the day, the reporting cycle)."""
-    RULE_FUNCTIONS.append(function)
-    return function
+    return judged
 
 
 def _date(row: Row, name: str) -> dt.date | None:
@@ -69,7 +61,6 @@ def _project_row(tables: Tables) -> Row | None:
     return project.rows[0] if project and project.rows else None
 
 
-@rule
 def finish_before_start(tables: Tables) -> Iterator[Finding]:
     pairs = {"project": [("start_date", "finish_date")],
              "tasks": [("start", "finish"), ("baseline_start", "baseline_finish")],
@@ -89,7 +80,6 @@ def finish_before_start(tables: Tables) -> Iterator[Finding]:
                                   f"({table.cell(row, start_field)})")
 
 
-@rule
 def completion_matches_status(tables: Tables) -> Iterator[Finding]:
     tasks = tables.get("tasks")
     if tasks is None:
@@ -107,11 +97,10 @@ def completion_matches_status(tables: Tables) -> Iterator[Finding]:
                           f"task {row.values.get('task_id', '')} is Completed but only {done:.0%} complete")
 
 
-@rule
 def unique_ids(tables: Tables) -> Iterator[Finding]:
     for table in tables.values():
-        key = table.spec.key
-        if table.spec.layout == "form" or not key:
+        key = table.spec.key  # a form (the Project sheet) holds one record: nothing there can repeat
+        if not key:
             continue
         seen: dict[tuple[Any, ...], Row] = {}
         for row in table.rows:
@@ -134,7 +123,6 @@ def split_predecessors(text: Any) -> list[str]:
     return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
 
 
-@rule
 def predecessors_exist_without_cycles(tables: Tables) -> Iterator[Finding]:
     tasks = tables.get("tasks")
     if tasks is None:
@@ -230,7 +218,6 @@ def expected_calculated(table: str, row: Row) -> dict[str, Any]:
     return expected
 
 
-@rule
 def calculated_columns_match(tables: Tables) -> Iterator[Finding]:
     for name in ("risks", "tasks", "budget"):
         table = tables.get(name)
@@ -263,7 +250,6 @@ def calculated_columns_match(tables: Tables) -> Iterator[Finding]:
                                   f"{title} shows {seen} but its formula gives {want}")
 
 
-@rule
 def tasks_inside_project_dates(tables: Tables) -> Iterator[Finding]:
     project, tasks = _project_row(tables), tables.get("tasks")
     if project is None or tasks is None:
@@ -279,7 +265,6 @@ def tasks_inside_project_dates(tables: Tables) -> Iterator[Finding]:
                           f"task {row.values.get('task_id', '')} finishes {finish}, after the project finishes ({end})")
 
 
-@rule
 def budget_in_project_currency(tables: Tables) -> Iterator[Finding]:
     project, budget = _project_row(tables), tables.get("budget")
     if project is None or budget is None:
@@ -295,7 +280,6 @@ def budget_in_project_currency(tables: Tables) -> Iterator[Finding]:
                           f"{currency}")
 
 
-@rule
 def changes_in_project_currency(tables: Tables) -> Iterator[Finding]:
     # The master adds approved cost impacts to the project's budget story at the project's FX rate.
     project, changes = _project_row(tables), tables.get("changes")
@@ -312,7 +296,6 @@ def changes_in_project_currency(tables: Tables) -> Iterator[Finding]:
                           f"currency is {currency}")
 
 
-@rule
 def budget_within_approved(tables: Tables) -> Iterator[Finding]:
     project_table, budget = tables.get("project"), tables.get("budget")
     project = _project_row(tables)
@@ -327,7 +310,6 @@ def budget_within_approved(tables: Tables) -> Iterator[Finding]:
                       f"budget lines add up to {total:,.2f}, more than the approved budget of {approved:,.2f}")
 
 
-@rule
 def open_risks_have_owners(tables: Tables) -> Iterator[Finding]:
     risks = tables.get("risks")
     if risks is None or "owner" not in risks.positions:
@@ -352,7 +334,6 @@ def _months_between(earlier: dt.date, later: dt.date) -> int:
     return (later.year - earlier.year) * 12 + later.month - earlier.month
 
 
-@rule
 def allocations_inside_project(tables: Tables) -> Iterator[Finding]:
     project, resources = _project_row(tables), tables.get("resources")
     if project is None or resources is None:
@@ -371,7 +352,6 @@ def allocations_inside_project(tables: Tables) -> Iterator[Finding]:
                           f"{who} is booked in {month:%B %Y}, after the project finishes ({end})")
 
 
-@rule
 def people_named_consistently(tables: Tables) -> Iterator[Finding]:
     resources = tables.get("resources")
     if resources is None or "email" not in resources.positions:
@@ -396,7 +376,6 @@ def people_named_consistently(tables: Tables) -> Iterator[Finding]:
                           f"({resources.cell(first, 'email')}) but {email} here; use one address per person")
 
 
-@rule_in_context
 def raid_items_dated_and_linked(tables: Tables, context: RuleContext) -> Iterator[Finding]:
     raid = tables.get("raid")
     if raid is None:
@@ -423,7 +402,6 @@ def raid_items_dated_and_linked(tables: Tables, context: RuleContext) -> Iterato
                               f"dependency {item} names this project itself ({other}); name the other project")
 
 
-@rule
 def change_decisions_dated(tables: Tables) -> Iterator[Finding]:
     changes = tables.get("changes")
     if changes is None or "decision_date" not in changes.positions:
@@ -440,7 +418,6 @@ def change_decisions_dated(tables: Tables) -> Iterator[Finding]:
                           "set the decision, or clear the date")
 
 
-@rule_in_context
 def status_report_current(tables: Tables, context: RuleContext) -> Iterator[Finding]:
     status, project = tables.get("status"), _project_row(tables)
     if status is None or not status.rows:
@@ -457,6 +434,27 @@ def status_report_current(tables: Tables, context: RuleContext) -> Iterator[Find
         yield finding("status-overdue", status.sheet, status.cell(row, "period"),
                       f"status report overdue: the latest period is {latest:%B %Y}, {behind} months before "
                       f"{context.today:%B %Y}; the reporting cycle is one report every {cycle}")
+
+
+# Every rule, in the order its findings are reported. Listed here rather than registered by a decorator:
+# one place shows them all, and mutmut (make mutate) leaves decorated functions unmutated.
+RULE_FUNCTIONS: list[RuleFunction] = [
+    in_context(finish_before_start),
+    in_context(completion_matches_status),
+    in_context(unique_ids),
+    in_context(predecessors_exist_without_cycles),
+    in_context(calculated_columns_match),
+    in_context(tasks_inside_project_dates),
+    in_context(budget_in_project_currency),
+    in_context(changes_in_project_currency),
+    in_context(budget_within_approved),
+    in_context(open_risks_have_owners),
+    in_context(allocations_inside_project),
+    in_context(people_named_consistently),
+    raid_items_dated_and_linked,
+    in_context(change_decisions_dated),
+    status_report_current,
+]
 
 
 def run_rules(tables: Tables, context: RuleContext | None = None) -> Iterator[Finding]:

@@ -38,17 +38,16 @@ def full_validator(schema: dict[str, Any]) -> Draft202012Validator:
 _ANNOTATIONS = frozenset({"title", "description", "$comment", "readOnly", "writeOnly", "default", "examples", "deprecated"})
 # Row-level keywords under which a row is valid exactly when each of its values is valid on its own.
 _SEPARABLE = frozenset({"$schema", "$id", "$comment", "title", "description", "type", "properties", "required"})
-Gate = Callable[[list[dict[str, Any]]], Callable[[dict[str, Any]], bool]]
+Gate = Callable[[], Callable[[dict[str, Any]], bool]]
 
 
-@cache
-def _compiled(table: TableSpec) -> tuple[Gate, Draft202012Validator]:
+def _compile(table: TableSpec) -> tuple[Gate, Draft202012Validator]:
     """A gate factory (one gate per batch of rows, remembering its verdicts) and the reference validator."""
     full = full_validator(table.schema)
     try:
         import fastjsonschema
     except ImportError:  # Pyodide without fastjsonschema: jsonschema alone, slower, same answers
-        return (lambda rows: full.is_valid), full
+        return (lambda: full.is_valid), full
 
     formats = {name: _conforms(name) for name in FORMAT_CHECKER.checkers}
 
@@ -65,7 +64,7 @@ def _compiled(table: TableSpec) -> tuple[Gate, Draft202012Validator]:
 
     if not _separable(table.schema):
         whole = compiled(table.schema)  # row by row, no verdict to share between values
-        return (lambda rows: whole), full
+        return (lambda: whole), full
     required = tuple(table.schema.get("required", ()))
     # Columns with the same rules (four date columns, three money columns) share one check, and one
     # memory of verdicts: a date met as a start is not judged again as a finish.
@@ -78,7 +77,7 @@ def _compiled(table: TableSpec) -> tuple[Gate, Draft202012Validator]:
         if rules not in shared:
             shared[rules] = compiled(schema)
 
-    def gate(rows: list[dict[str, Any]]) -> Callable[[dict[str, Any]], bool]:
+    def gate() -> Callable[[dict[str, Any]], bool]:
         memories: dict[str, dict[Any, bool]] = {rules: {} for rules in shared}
         columns = {name: (shared[rules], memories[rules]) for name, rules in rule_of.items()}
 
@@ -102,6 +101,10 @@ def _compiled(table: TableSpec) -> tuple[Gate, Draft202012Validator]:
         return passes
 
     return gate, full
+
+
+# Compiled once per table. Not a decorator on _compile: mutmut (make mutate) leaves decorated functions alone.
+_compiled = cache(_compile)
 
 
 def _conforms(name: str) -> Callable[[Any], bool]:
@@ -136,7 +139,7 @@ def _refers(schema: Any) -> bool:
 def row_errors(table: TableSpec, rows: list[dict[str, Any]]) -> Iterator[tuple[int, ValidationError]]:
     """(index of the row, error) for every schema error in ``rows``, as jsonschema reports them."""
     gate, full = _compiled(table)
-    passes = gate(rows)
+    passes = gate()
     for index, row in enumerate(rows):
         if not passes(row):
             for error in full.iter_errors(row):

@@ -69,3 +69,17 @@ def google() -> Iterator[FakeGoogle]:
     """The local Sheets v4 + Drive v3 server, for one test."""
     with FakeGoogle() as server:
         yield server
+
+
+@pytest.fixture
+def fresh_schema_gates() -> Iterator[None]:
+    """Each test compiles the schema gates afresh, so that every test meets a bug planted in the compiler.
+
+    `make mutate` runs each mutant's tests in a process forked from one that already ran them: a gate
+    cached there would hide a planted bug in ``schema_check._compile`` from every test.
+    """
+    from pmo_sheets import schema_check
+
+    schema_check._compiled.cache_clear()
+    yield
+    schema_check._compiled.cache_clear()

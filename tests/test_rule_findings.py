@@ -15,7 +15,7 @@ import pytest
 
 from pmo_sheets.grid import SheetGrid
 from pmo_sheets.records import TableRecords, read_records
-from pmo_sheets.rules import RuleContext, expected_calculated, run_rules, split_predecessors
+from pmo_sheets.rules import RULE_FUNCTIONS, RuleContext, expected_calculated, run_rules, split_predecessors
 from pmo_sheets.schemas import load_tables
 
 TODAY = dt.date(2026, 6, 15)
@@ -120,7 +120,8 @@ def test_a_finished_task_must_be_completed_and_a_completed_task_finished() -> No
 def test_completion_is_judged_only_with_both_a_percentage_and_a_status() -> None:
     tasks = sheet("tasks", [task("1.1", percent_complete=1, status=None), task("1.2", percent_complete=None,
                                                                                 status="Completed"),
-                            task("1.3", percent_complete=0.25, status="Completed")])
+                            task("1.3", percent_complete=0.25, status="Completed"),
+                            task("1.4", percent_complete=True, status="In Progress")])  # TRUE is no 100%
     tasks.rows[0].values.pop("task_id")
     assert found(tasks=tasks) == [("closed-not-complete", "Tasks", "H4", "task 1.3 is Completed but only 25% complete")]
 
@@ -263,9 +264,12 @@ def test_a_cached_value_that_is_not_what_the_formula_gives_is_flagged() -> None:
 
 def test_a_formula_never_calculated_or_a_rejected_row_is_not_compared() -> None:
     tasks = sheet("tasks", [task("1.1", duration_days="#VALUE!"), task("1.2", finish_slip_days=9),
-                            task("1.3", start="later", duration_days=3)])
+                            task("1.3", start="later", duration_days=3),
+                            task("1.4", baseline_finish="2026-03-06", finish_slip_days=0.005, schedule_rag="Green")])
     tasks.rows[1].rejected = True
-    assert found(tasks=tasks) == [
+    risks = sheet("risks", [{"risk_id": "R-1", "title": "t", "impact": 2, "rating": "Low", "owner": "Ana",
+                             "status": "Open"}])  # no probability: no score, no rating to compare
+    assert found(tasks=tasks, risks=risks) == [
         ("calculated-value-mismatch", "Tasks", "L2", "Duration (days) shows #VALUE! but its formula gives 5")]
 
 
@@ -380,6 +384,13 @@ def test_an_allocation_outside_the_projects_months_is_flagged_at_its_month() -> 
         ("allocation-outside-project", "Resources", "E6",
          " is booked in October 2026, after the project finishes (2026-09-10)"),
     ]
+
+
+def test_an_allocation_in_the_month_a_project_finishes_on_the_first_is_inside() -> None:
+    project = sheet("project", [{**PROJECT, "start_date": "2026-03-01", "finish_date": "2026-10-01"}])
+    resources = sheet("resources", [{"person": "Ana", "email": "a@example.com", "month": "2026-10-01"},
+                                    {"person": "Ana", "email": "a@example.com", "month": "2026-03-01"}])
+    assert found(project=project, resources=resources) == []
 
 
 def test_allocations_are_not_judged_against_an_undated_or_missing_project() -> None:
@@ -527,3 +538,12 @@ def test_rules_judge_against_today_unless_told_otherwise() -> None:
     days = (dt.date.today() - dt.date(2000, 1, 3)).days
     assert [f.message for f in run_rules({"raid": raid})] == [
         f"issue I-1 is Open and was due 2000-01-03 ({days} days ago)"]
+
+
+def test_every_rule_runs_and_in_the_order_its_findings_are_reported() -> None:
+    assert [function.__name__ for function in RULE_FUNCTIONS] == [
+        "finish_before_start", "completion_matches_status", "unique_ids", "predecessors_exist_without_cycles",
+        "calculated_columns_match", "tasks_inside_project_dates", "budget_in_project_currency",
+        "changes_in_project_currency", "budget_within_approved", "open_risks_have_owners",
+        "allocations_inside_project", "people_named_consistently", "raid_items_dated_and_linked",
+        "change_decisions_dated", "status_report_current"]

@@ -18,6 +18,8 @@ from pmo_sheets import schema_check
 from pmo_sheets.schema_check import error_fields, full_validator, row_errors
 from pmo_sheets.schemas import TableSpec, load_tables
 
+pytestmark = pytest.mark.usefixtures("fresh_schema_gates")
+
 # One valid row per table, every column filled (the calculated ones too, as a calculated file has them).
 VALID: dict[str, dict[str, Any]] = {
     "project": {"project_id": "PRJ-0042", "project_name": "Data hub", "program": "Digital", "portfolio": "Core",
@@ -56,7 +58,7 @@ def errors(table: str, rows: list[dict[str, Any]], spec: TableSpec | None = None
 
 def gate_verdicts(spec: TableSpec, rows: list[dict[str, Any]]) -> list[bool]:
     gate, _ = schema_check._compiled(spec)
-    passes = gate(rows)
+    passes = gate()
     return [passes(row) for row in rows]
 
 
@@ -78,6 +80,8 @@ def test_a_valid_row_goes_through_the_fast_gate_without_jsonschema(table: str) -
 @pytest.mark.parametrize(("table", "change", "expected"), [
     ("tasks", {"start": "2026-02-30"}, [("format", ["start"])]),
     ("tasks", {"finish": "31/03/2026"}, [("format", ["finish"])]),
+    ("tasks", {"finish": "0000-01-01"}, [("format", ["finish"])]),  # no year 0: fastjsonschema's own check lets it by
+    ("tasks", {"finish": "\uff12\uff10\uff12\uff16-03-01"}, [("format", ["finish"])]),  # full-width digits
     ("tasks", {"percent_complete": 1.0000001}, [("maximum", ["percent_complete"])]),
     ("tasks", {"percent_complete": -0.1}, [("minimum", ["percent_complete"])]),
     ("tasks", {"percent_complete": True}, [("type", ["percent_complete"])]),  # TRUE is no 100%
@@ -180,3 +184,52 @@ def test_full_validator_asserts_formats() -> None:
     validator = full_validator({"type": "string", "format": "date"})
     assert validator.is_valid("2026-02-28")
     assert not validator.is_valid("2026-02-30")
+
+
+def test_every_table_of_ours_is_gated_column_by_column() -> None:
+    # The fast path: each distinct value of a column judged once. A schema the gate cannot split into
+    # columns is still checked right (the tests above), row by row and slower.
+    assert all(schema_check._separable(spec.schema) for spec in load_tables().values())
+
+
+@pytest.mark.parametrize(("schema", "separable"), [
+    ({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"], "x-sheet": "S", "title": "t"}, True),
+    ({"type": "object"}, True),
+    ({"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": False}, False),
+    ({"type": "object", "properties": {"a": {"type": "string"}}, "X-sheet": "S"}, False),
+    ({"type": "array", "properties": {"a": {"type": "string"}}}, False),
+    ({"properties": {"a": {"type": "string"}}}, False),
+    ({"type": "object", "properties": [{"type": "string"}]}, False),
+    ({"type": "object", "properties": {"a": True}}, False),
+    ({"type": "object", "properties": {"a": {"$ref": "#/$defs/d"}}}, False),
+    ({"type": "object", "properties": {"a": {"anyOf": [{"type": "null"}, {"$dynamicRef": "#d"}]}}}, False),
+    ({"type": "object", "properties": {"a": {"items": {"$recursiveRef": "#"}}}}, False),
+    ({"type": "object", "properties": {"a": {"enum": ["$ref", 1, None], "title": "$ref"}}}, True),
+])
+def test_a_schema_is_split_into_columns_only_when_each_value_can_be_judged_alone(schema: dict[str, Any],
+                                                                                separable: bool) -> None:
+    assert schema_check._separable(schema) is separable
+
+
+def test_checking_rows_never_changes_them() -> None:
+    # A schema default must not be written into the records (the master would show a value nobody typed).
+    schema = {"type": "object", "additionalProperties": False,
+              "properties": {"a": {"type": "string", "default": "typed by nobody"}, "b": {"type": "integer"}}}
+    rows: list[dict[str, Any]] = [{}, {"b": 2}]
+    assert errors("tasks", rows, crafted(schema)) == []
+    assert rows == [{}, {"b": 2}]
+
+
+def test_columns_without_annotations_are_judged_each_by_its_own_rules() -> None:
+    spec = crafted({"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "integer"},
+                                                     "c": {"type": "integer", "title": "C"}}})
+    rows = [{"a": "x", "b": 2, "c": 3}, {"a": "x", "b": "x", "c": "y"}]
+    assert errors("tasks", rows, spec) == [(1, "type", ["b"]), (1, "type", ["c"])]
+    assert gate_verdicts(spec, rows) == [True, False]
+
+
+def test_a_row_schema_without_required_fields_or_without_properties() -> None:
+    optional = crafted({"type": "object", "properties": {"a": {"type": "integer"}}})
+    assert errors("tasks", [{}, {"a": 1}, {"a": "x"}], optional) == [(2, "type", ["a"])]
+    anything = crafted({"type": "object", "required": ["a"]})
+    assert errors("tasks", [{"a": "x"}, {"b": 1}], anything) == [(1, "required", ["a"])]

@@ -20,6 +20,8 @@ from jsonschema import Draft202012Validator
 from pmo_sheets.schema_check import error_fields, full_validator, row_errors
 from pmo_sheets.schemas import TableSpec, load_tables
 
+pytestmark = pytest.mark.usefixtures("fresh_schema_gates")
+
 BAD_DATES = ["2026-02-30", "2026-13-01", "2026-00-10", "31/03/2026", "2026-3-1", "20260301", "2026-02-28T10:00", ""]
 EMAILS = ["ana@example.com", "ana.example.com", "ana@", "@example.com", "a b@example.com", ""]
 
