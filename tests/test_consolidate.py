@@ -71,6 +71,8 @@ def test_each_consolidated_table_has_its_project_extras_inputs_and_lineage() -> 
                                       "impact", "score", "rating", "response", "mitigation", "due_date", "status",
                                       "source", "sheet", "row"]
     assert table_columns("tasks")[:2] == ["project_id", "task_id"]
+    assert table_columns("raid")[-4:] == ["source", "sheet", "row", "depends_on_column"]
+    assert table_columns("status")[-3:] == ["source", "sheet", "row"]
     assert "duration_days" not in table_columns("tasks")  # the master's rollup formulas work it out
     assert table_columns("project")[:4] == ["data_status", "last_good_sync", "project_id", "project_name"]
 
@@ -247,6 +249,18 @@ def test_a_valid_reports_records_are_what_the_source_contributes() -> None:
     assert payload_from_report(report) == {
         "template": "plan", "project": {"project_id": "PRJ-1", "currency": "EUR"},
         "tables": {"tasks": [{"_row": 2, "task_id": "1.1", "task_name": "Design", "start": "2026-03-02"},
-                             {"_row": 4, "task_id": "1.2", "task_name": "Build"}]}}
+                             {"_row": 4, "task_id": "1.2", "task_name": "Build"}]},
+        "positions": {"tasks": {"task_id": 1, "task_name": 2, "owner": 3, "start": 4, "finish": 5, "baseline_start": 6,
+                                "baseline_finish": 7, "percent_complete": 8, "status": 9, "milestone": 10,
+                                "predecessors": 11, "duration_days": 12, "finish_slip_days": 13, "schedule_rag": 14}}}
     empty = WorkbookReport(source="b.xlsx", template="plan", template_version="2.0", tables={})
-    assert payload_from_report(empty) == {"template": "plan", "project": {}, "tables": {}}
+    assert payload_from_report(empty) == {"template": "plan", "project": {}, "tables": {}, "positions": {}}
+
+
+def test_each_raid_row_keeps_the_column_its_depends_on_project_was_found_in() -> None:
+    moved = {**payload("project", PROJECT, raid=[{"raid_id": "D-1", "depends_on": "PRJ-7"}, {"raid_id": "I-1"}]),
+             "positions": {"raid": {"raid_id": 1, "depends_on": 12}}}
+    stored_before = payload("project", {**PROJECT, "project_id": "PRJ-2"}, raid=[{"raid_id": "D-9"}])
+    portfolio = consolidate([source("a", "PRJ-1"), source("b", "PRJ-2")], {"a": moved, "b": stored_before}.get)
+    assert rows(portfolio.tables["raid"], "project_id", "raid_id", "depends_on_column") == [
+        ("PRJ-1", "D-1", 12), ("PRJ-1", "I-1", 12), ("PRJ-2", "D-9", None)]
