@@ -51,12 +51,13 @@ def _month_add(day: dt.date, months: int) -> dt.date:
 def sample_project(number: int, *, seed: int = 0, tasks: int = 40, budget_lines: int = 4, months: int = 6,
                    risks: int = 12, currency: str = "USD", program: str | None = None,
                    today: dt.date = dt.date(2026, 6, 1), people: int = 0, raid: int = 0, changes: int = 0,
-                   status: bool = False) -> SampleProject:
+                   status: bool = False, allocations: tuple[float, ...] = (0.2, 0.25, 0.4, 0.5, 0.6, 0.8)) -> SampleProject:
     """A valid project: ``tasks`` tasks, ``budget_lines`` x ``months`` budget rows, ``risks`` risks.
 
     The template 2.0 tables are left empty unless asked for: ``people`` people allocated over the
-    ``months`` months, ``raid`` RAID items, ``changes`` change requests, and with ``status`` one status
-    row a month up to the month before ``today``. They are valid when validated on ``today``.
+    ``months`` months (each month's allocation one of ``allocations``), ``raid`` RAID items, ``changes``
+    change requests, and with ``status`` one status row a month up to the month before ``today``. They
+    are valid when validated on ``today``.
     """
     rng = random.Random(seed * 100_003 + number)
     program = program or PROGRAMS[number % len(PROGRAMS)]
@@ -138,7 +139,7 @@ def sample_project(number: int, *, seed: int = 0, tasks: int = 40, budget_lines:
             "status": rng.choice(["Open", "Open", "Monitoring", "Closed"]),
         })
     sample = SampleProject(project, {"tasks": task_rows, "budget": budget_rows, "risks": risk_rows})
-    sample.tables["resources"] = _resources(rng, project, number, people=people, months=months)
+    sample.tables["resources"] = _resources(rng, project, number, people=people, months=months, choices=allocations)
     sample.tables["raid"] = _raid(rng, project, number, count=raid, today=today,
                                   tasks=[row["task_id"] for row in task_rows])
     sample.tables["changes"] = _changes(rng, project, count=changes, today=today)
@@ -155,7 +156,7 @@ def email_of(person: str) -> str:
 
 
 def _resources(rng: random.Random, project: dict[str, Any], number: int, *, people: int,
-               months: int) -> list[dict[str, Any]]:
+               months: int, choices: tuple[float, ...]) -> list[dict[str, Any]]:
     rows = []
     start = project["start_date"]
     for index in range(people):
@@ -167,7 +168,7 @@ def _resources(rng: random.Random, project: dict[str, Any], number: int, *, peop
                 "role": ROLES[index % len(ROLES)],
                 "work_package": f"WP{index % 3 + 1}",
                 "month": _month_add(start, month),
-                "allocation": rng.choice([0.2, 0.25, 0.4, 0.5, 0.6, 0.8]),
+                "allocation": rng.choice(choices),
                 "cost_rate": float(rng.randrange(400, 1200, 50)),
             })
     return rows
