@@ -112,3 +112,17 @@ def test_a_sync_with_nothing_new_keeps_them_once_and_a_fixed_id_clears_them(sync
     book.save(path)
     fixed = sync_findings(run_sync(config).to_dict())
     assert fixed == {**EXPECTED, "projects/PRJ-0002.xlsx": [EXPECTED["projects/PRJ-0002.xlsx"][1]]}
+
+
+def test_a_column_the_pm_inserted_moves_the_findings_to_the_cell_it_moved_to(tmp_path: Path) -> None:
+    config, _ = make_portfolio(tmp_path, count=4, tasks=4, budget_lines=1, months=2, risks=2, edit=with_dependencies)
+    run_sync(config)
+    path = tmp_path / "projects" / "PRJ-0002.xlsx"
+    book = openpyxl.load_workbook(path)
+    book["RAID"].insert_cols(2)  # a column of the PM's own after ID: Depends On Project is now column K
+    book["RAID"]["B1"] = "My notes"
+    book.save(path)
+
+    report = run_sync(config).to_dict()
+
+    assert [cell for _, _, cell, _ in sync_findings(report)["projects/PRJ-0002.xlsx"]] == ["RAID!K5", "RAID!K9"]
