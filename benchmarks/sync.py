@@ -99,7 +99,9 @@ print(json.dumps({"seconds": seconds, "read": result.counts["read"], "written": 
 
 def _sync_in_fresh_process(config: Path) -> dict[str, Any]:
     """One sync in its own interpreter, so that its peak memory is its own (main process and each worker)."""
-    output = subprocess.run([sys.executable, "-c", _CHILD, str(config)], capture_output=True, text=True, check=True)
+    output = subprocess.run([sys.executable, "-c", _CHILD, str(config)], capture_output=True, text=True, check=False)
+    if output.returncode != 0:
+        raise SystemExit(f"the sync of {config} failed (exit {output.returncode}):\n{output.stderr[-3000:]}")
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 

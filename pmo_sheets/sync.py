@@ -53,7 +53,7 @@ from pmo_sheets.masterfile import (
     side_copy,
 )
 from pmo_sheets.readers.excel import check_workbook_file, read_excel
-from pmo_sheets.readers.limits import DEFAULT_LIMITS, ReadLimits
+from pmo_sheets.readers.limits import DEFAULT_LIMITS, MASTER_LIMITS, ReadLimits
 from pmo_sheets.rollups import key_figures, overflowing_projects, project_rollup
 from pmo_sheets.settings import DEFAULT_SETTINGS, ValidationSettings
 from pmo_sheets.sources import UsageError
@@ -306,7 +306,7 @@ def read_master_comments(path: Path) -> MasterComments:
     if stamp is None or not path.is_file():  # not a file: nothing to read, and the writer says it cannot replace it
         return MasterComments()
     try:
-        check_workbook_file(path)
+        check_workbook_file(path, limits=MASTER_LIMITS)
         grid = _master_sheets(path, (PORTFOLIO_SHEET, ARCHIVE_SHEET))
     except SourceError as error:
         raise _unreadable(path, error.message.removeprefix(f"{path}: ")) from None

@@ -8,11 +8,14 @@ rather than being replaced by one without the comments.
 from __future__ import annotations
 
 import io
+import os
 import sqlite3
+import zipfile
 from pathlib import Path
 
 import msoffcrypto.format.ooxml
 import openpyxl
+import pytest
 from portfolio_fixtures import make_portfolio
 from typer.testing import CliRunner
 
@@ -20,7 +23,7 @@ from pmo_sheets.cli import app
 from pmo_sheets.config import PortfolioConfig
 from pmo_sheets.master import FINANCE_COMMENT
 from pmo_sheets.samples import sample_project, write_workbook
-from pmo_sheets.sync import run_sync
+from pmo_sheets.sync import MasterUnreadable, run_sync
 
 runner = CliRunner()
 
@@ -180,3 +183,36 @@ def test_comments_in_a_master_from_before_the_status_columns_are_kept(tmp_path: 
     assert finance_comments(config.master) == {"PRJ-0001": "Capex approved in Q2", "PRJ-0002": None}
     rows = [tuple(r) for r in openpyxl.load_workbook(config.master)["Portfolio"].iter_rows(values_only=True)]
     assert rows[0][-3:] == ("Status Summary", FINANCE_COMMENT, "Capex ref") and rows[2][-1] == "CX-17"
+
+
+def test_a_master_bigger_than_a_source_may_be_is_still_read_for_finances_comments(tmp_path: Path) -> None:
+    """At 1,000 projects the master's Task data sheet unpacks to 165 MB, past the 64 MB a project workbook's
+    part may: reading finance's comments back must still work (only zip-bomb packing is refused)."""
+
+    config, _ = make_portfolio(tmp_path, count=2)
+    run_sync(config)
+    type_comment(config.master, "PRJ-0001", "Capex approved in Q2")
+    block = os.urandom(8 * 1024).hex().encode()  # 16 KB that packs about 80 times when repeated: no bomb
+    with zipfile.ZipFile(config.master, "a", zipfile.ZIP_DEFLATED) as master, \
+            master.open("xl/worksheets/sheet90.xml", "w", force_zip64=True) as part:
+        for _ in range(65 * 64 + 1):  # 65 MB and a bit: one part past a source's 64 MB
+            part.write(block)
+
+    result = run_sync(config, full=True)
+
+    assert result.written
+    assert finance_comments(config.master)["PRJ-0001"] == "Capex approved in Q2"
+
+
+def test_a_master_with_a_zip_bombs_packing_stops_the_sync(tmp_path: Path) -> None:
+    config, _ = make_portfolio(tmp_path, count=1)
+    run_sync(config)
+    with zipfile.ZipFile(config.master, "a", zipfile.ZIP_DEFLATED) as master, \
+            master.open("xl/worksheets/sheet90.xml", "w", force_zip64=True) as part:
+        for _ in range(8):
+            part.write(b"0" * 1024 * 1024)  # 8 MB of zeros: packed about 1,000 times
+    before = config.master.read_bytes()
+
+    with pytest.raises(MasterUnreadable, match="refused as a likely zip bomb"):
+        run_sync(config, full=True)
+    assert config.master.read_bytes() == before

@@ -76,6 +76,12 @@ class ReadLimits:
 
 DEFAULT_LIMITS = ReadLimits()
 
+#: Reading finance's comments back from our own master. The master grows with the portfolio (at 1,000
+#: projects its Task data sheet unpacks to 165 MB, past what a project workbook may), and only its
+#: Portfolio and Comments archive sheets are parsed, so the sizes a source may have do not apply; what
+#: marks a zip bomb (the packing ratio, the number of parts) still does.
+MASTER_LIMITS = ReadLimits(max_file_bytes=1 << 40, max_part_bytes=1 << 40, max_unpacked_bytes=1 << 40)
+
 
 def config_key(field_name: str) -> str:
     """The ``[limits]`` key of portfolio.toml that sets ``field_name``."""
