@@ -27,16 +27,7 @@ class RuleContext:
     reporting_cycle_months: int = 1
 
 
-RuleFunction = Callable[[Tables, RuleContext], Iterator[Finding]]
 _TOLERANCE = 0.005
-
-
-def in_context(function: Callable[[Tables], Iterator[Finding]]) -> RuleFunction:
-    """A rule that judges the workbook's tables alone, called as the rules that also judge the context are."""
-    def judged(tables: Tables, context: RuleContext) -> Iterator[Finding]:
-        return function(tables)
-    judged.__name__ = function.__name__
-    return judged
 
 
 def _date(row: Row, name: str) -> dt.date | None:
@@ -438,23 +429,26 @@ def status_report_current(tables: Tables, context: RuleContext) -> Iterator[Find
 
 # Every rule, in the order its findings are reported. Listed here rather than registered by a decorator:
 # one place shows them all, and mutmut (make mutate) leaves decorated functions unmutated.
-RULE_FUNCTIONS: list[RuleFunction] = [
-    in_context(finish_before_start),
-    in_context(completion_matches_status),
-    in_context(unique_ids),
-    in_context(predecessors_exist_without_cycles),
-    in_context(calculated_columns_match),
-    in_context(tasks_inside_project_dates),
-    in_context(budget_in_project_currency),
-    in_context(changes_in_project_currency),
-    in_context(budget_within_approved),
-    in_context(open_risks_have_owners),
-    in_context(allocations_inside_project),
-    in_context(people_named_consistently),
+RULE_FUNCTIONS: list[Callable[..., Iterator[Finding]]] = [
+    finish_before_start,
+    completion_matches_status,
+    unique_ids,
+    predecessors_exist_without_cycles,
+    calculated_columns_match,
+    tasks_inside_project_dates,
+    budget_in_project_currency,
+    changes_in_project_currency,
+    budget_within_approved,
+    open_risks_have_owners,
+    allocations_inside_project,
+    people_named_consistently,
     raid_items_dated_and_linked,
-    in_context(change_decisions_dated),
+    change_decisions_dated,
     status_report_current,
 ]
+
+# The rules that also judge against the day and the portfolio's reporting cycle.
+_JUDGED_IN_CONTEXT = frozenset({raid_items_dated_and_linked, status_report_current})
 
 
 def run_rules(tables: Tables, context: RuleContext | None = None) -> Iterator[Finding]:
@@ -465,4 +459,4 @@ def run_rules(tables: Tables, context: RuleContext | None = None) -> Iterator[Fi
     """
     context = context or RuleContext()
     for function in RULE_FUNCTIONS:
-        yield from function(tables, context)
+        yield from (function(tables, context) if function in _JUDGED_IN_CONTEXT else function(tables))

@@ -10,6 +10,8 @@ with the reason it cannot change what a user sees.
     python tests/mutation_report.py                   # every module, smallest first
     python tests/mutation_report.py rollups coerce    # some modules; the others keep their last results
     python tests/mutation_report.py --report          # only rewrite docs/mutation.md (after editing the equivalents)
+    python tests/mutation_report.py --survivors rules # after adding tests: re-run only the mutants the last full
+                                                      # run of the module did not kill (refused if the module changed)
     MUTANTS='pmo_sheets.consolidate.x_fiscal_period__mutmut_*' python tests/mutation_report.py consolidate
                                                       # some mutants only: printed, not recorded in the report
 """
@@ -17,6 +19,7 @@ with the reason it cannot change what a user sees.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
 import os
 import re
@@ -48,25 +51,29 @@ class Scope:
     deselect: tuple[str, ...] = ()  # slow tests of those files that other selected tests already cover
 
 
+# The two tests of test_pinned_behaviours.py that run whole syncs: they pin the state store, not these modules.
+PINNED_SYNCS = tuple(f"tests/test_pinned_behaviours.py::{name}" for name in (
+    "test_finance_comments_come_back_from_the_state_store_when_the_master_is_deleted",
+    "test_an_unchanged_source_that_was_invalid_stays_invalid_on_the_next_sync"))
+
 # Where a wrong line means a wrong finding or a wrong number; smallest first.
 SCOPES = [
     # test_rules.py and test_bad_files.py reach schema_check through whole workbooks, at 90 s a run: the
     # hand-written rows of test_schema_check.py and the generated ones of test_schema_fast_path.py pin it.
     Scope("schema_check", "pmo_sheets/schema_check.py", ("tests/test_schema_check.py", "tests/test_schema_fast_path.py")),
     Scope("rollups", "pmo_sheets/rollups.py", ("tests/test_master_rollups.py", "tests/test_master_cached_values.py")),
-    Scope("consolidate", "pmo_sheets/consolidate.py", ("tests/test_conflicts.py", "tests/test_pinned_behaviours.py",
-                                                       "tests/test_master_cached_values.py")),
+    # test_conflicts.py and test_master_cached_values.py consolidate through whole syncs (seconds a test);
+    # test_consolidate.py gives consolidate() hand-written records.
+    Scope("consolidate", "pmo_sheets/consolidate.py", ("tests/test_consolidate.py", "tests/test_pinned_behaviours.py"),
+          deselect=PINNED_SYNCS),
     # test_rules.py reads cells through coerce too, but takes 90 s a run: the unit tests pin each reading by hand.
     Scope("coerce", "pmo_sheets/coerce.py", ("tests/test_coerce.py", "tests/test_number_conventions.py"),
           deselect=("tests/test_number_conventions.py::"
                     "test_a_portfolio_declared_decimal_comma_reaches_the_master_as_the_amount_meant",)),
     # test_rules.py plants the same mistakes in template files, at 90 s a run; test_rule_findings.py reads
-    # in-memory sheets. The pinned behaviours' two syncs are about the state store, not the rules.
+    # in-memory sheets.
     Scope("rules", "pmo_sheets/rules.py", ("tests/test_rule_findings.py", "tests/test_pinned_behaviours.py"),
-          deselect=("tests/test_pinned_behaviours.py::"
-                    "test_finance_comments_come_back_from_the_state_store_when_the_master_is_deleted",
-                    "tests/test_pinned_behaviours.py::"
-                    "test_an_unchanged_source_that_was_invalid_stays_invalid_on_the_next_sync")),
+          deselect=PINNED_SYNCS),
     Scope("state", "pmo_sheets/state.py", ("tests/test_sync.py", "tests/test_comments.py",
                                            "tests/test_pinned_behaviours.py")),
     Scope("sync", "pmo_sheets/sync.py", ("tests/test_sync.py", "tests/test_comments.py", "tests/test_pinned_behaviours.py")),
@@ -143,6 +150,8 @@ def write_report(results: dict[str, dict[str, str]]) -> None:
         equivalent = sum(status in ("survived", "no tests") and name in equivalents for name, status in statuses.items())
         run = runs.get(scope.name, {})
         when = f"{run['date']}, {run['minutes']} min" if run else ""
+        if run.get("rechecked"):
+            when += f"; its survivors again after new tests: {run['rechecked']}"
         if run:
             against.append(f"- `{scope.module}`: {', '.join(run['tests'])}")
         lines.append(f"| `{scope.module}` | {len(statuses)} | {counts['killed']} | {counts['survived']} | "
@@ -162,9 +171,39 @@ def write_report(results: dict[str, dict[str, str]]) -> None:
     REPORT.write_text("\n".join(lines), encoding="utf-8")
 
 
+def source_digest(scope: Scope) -> str:
+    """The module's text, as measured: mutant names are only comparable between runs of the same text."""
+    return hashlib.sha256((ROOT / scope.module).read_bytes()).hexdigest()[:16]
+
+
+def recheck_survivors(results: dict[str, dict[str, str]], scope: Scope, children: int) -> None:
+    """Run again only the mutants the module's last full run did not kill, and record their new status.
+
+    Tests only ever get stronger between the two runs, so a mutant killed then is still killed; a changed
+    module renumbers its mutants, so it needs a full run instead.
+    """
+    run = results.get(RUNS, {}).get(scope.name, {})
+    if run.get("source") != source_digest(scope):
+        raise SystemExit(f"{scope.module} changed since its last full run (or was never run): run it in full")
+    names = [name for name, status in results[scope.name].items() if status != "killed"]
+    print(f"re-checking {len(names)} mutants of {scope.module} that survived its full run", flush=True)
+    started = time.monotonic()
+    results[scope.name].update(run_scope(scope, children, names) if names else {})
+    run["rechecked"] = f"{time.strftime('%Y-%m-%d')}, {round((time.monotonic() - started) / 60)} min"
+
+
 def main(argv: list[str]) -> int:
     if argv == ["--report"]:
         write_report(json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {})
+        return 0
+    children = int(os.environ.get("MUTATE_JOBS", "1"))
+    if argv[:1] == ["--survivors"]:
+        results = json.loads(RESULTS.read_text(encoding="utf-8"))
+        for scope in SCOPES:
+            if scope.name in argv[1:]:
+                recheck_survivors(results, scope, children)
+                RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        write_report(results)
         return 0
     wanted = argv or [scope.name for scope in SCOPES]
     unknown = set(wanted) - {scope.name for scope in SCOPES}
@@ -172,7 +211,6 @@ def main(argv: list[str]) -> int:
         print(f"unknown module(s): {', '.join(sorted(unknown))}; choose from {', '.join(s.name for s in SCOPES)}")
         return 2
     only = os.environ.get("MUTANTS", "").split()
-    children = int(os.environ.get("MUTATE_JOBS", "1"))
     if only:  # a sample of a module's mutants is no measure of the module: shown, not recorded
         for scope in SCOPES:
             if scope.name in wanted:
@@ -183,10 +221,10 @@ def main(argv: list[str]) -> int:
     for scope in SCOPES:
         if scope.name in wanted:
             print(f"mutating {scope.module} against {', '.join(scope.tests)}", flush=True)
-            started = time.monotonic()
+            started, source = time.monotonic(), source_digest(scope)
             results[scope.name] = run_scope(scope, children)
             results.setdefault(RUNS, {})[scope.name] = {
-                "date": time.strftime("%Y-%m-%d"), "minutes": round((time.monotonic() - started) / 60),
+                "date": time.strftime("%Y-%m-%d"), "minutes": round((time.monotonic() - started) / 60), "source": source,
                 "tests": [*scope.tests, *(f"not {test.split('::')[-1]}" for test in scope.deselect)]}
             RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n", encoding="utf-8")
             write_report(results)

@@ -264,3 +264,22 @@ def test_each_raid_row_keeps_the_column_its_depends_on_project_was_found_in() ->
     portfolio = consolidate([source("a", "PRJ-1"), source("b", "PRJ-2")], {"a": moved, "b": stored_before}.get)
     assert rows(portfolio.tables["raid"], "project_id", "raid_id", "depends_on_column") == [
         ("PRJ-1", "D-1", 12), ("PRJ-1", "I-1", 12), ("PRJ-2", "D-9", None)]
+
+
+def test_a_date_or_number_the_master_cannot_read_becomes_blank_not_an_error() -> None:
+    payloads = {"a": payload("project", {**PROJECT, "start_date": "soon"},
+                             tasks=[{"task_id": "1", "start": "2026-02-30", "finish": "2026-03-02",
+                                     "percent_complete": "#N/A"}])}
+    portfolio = consolidate([source("a", "PRJ-1")], payloads.get)
+    tasks = portfolio.tables["tasks"]
+    assert pd.isna(tasks["start"][0]) and tasks["finish"][0] == pd.Timestamp("2026-03-02")
+    assert pd.isna(tasks["percent_complete"][0])
+    assert pd.isna(portfolio.projects["start_date"][0])
+
+
+def test_a_source_of_no_known_kind_claims_its_project_sheet_only() -> None:
+    first, second = source("a", "PRJ-1", "notes", first_seen="1"), source("b", "PRJ-1", "notes", first_seen="2")
+    ownership = owners_of([first, second])
+    assert {key: owner.key for key, owner in ownership.owners.items()} == {("PRJ-1", "project"): "a"}
+    assert [(c.table, c.kept, c.ignored) for c in ownership.conflicts] == [("project", "projects/a.xlsx",
+                                                                            "projects/b.xlsx")]

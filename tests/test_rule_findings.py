@@ -195,6 +195,12 @@ def test_two_separate_loops_are_both_flagged_and_a_diamond_is_no_loop() -> None:
     ]
 
 
+def test_a_loop_reached_from_a_task_outside_it_is_flagged_at_its_first_task() -> None:
+    tasks = sheet("tasks", [task("A", predecessors="B"), task("B", predecessors="C"), task("C", predecessors="B")])
+    assert found(tasks=tasks) == [
+        ("predecessor-cycle", "Tasks", "K3", "tasks depend on each other in a loop: B -> C -> B")]
+
+
 def test_a_long_chain_of_tasks_is_no_loop_and_needs_no_recursion() -> None:
     chain = [task("1")] + [task(str(n), predecessors=str(n - 1)) for n in range(2, 3001)]
     assert found(tasks=sheet("tasks", chain)) == []
@@ -206,6 +212,10 @@ def test_working_days_and_slip_of_a_task_are_what_its_formulas_should_show() -> 
     tasks = sheet("tasks", [task("1.1", start="2026-03-06", finish="2026-03-16", baseline_finish="2026-03-13")])
     assert expected_calculated("tasks", tasks.rows[0]) == {"duration_days": 7, "finish_slip_days": 3,
                                                            "schedule_rag": "Amber"}
+    unplanned = sheet("tasks", [task("1.2", baseline_start=None, baseline_finish=None)]).rows[0]
+    assert expected_calculated("tasks", unplanned) == {"duration_days": 5}
+    undated = sheet("tasks", [task("1.3", start=None, finish=None)]).rows[0]
+    assert expected_calculated("tasks", undated) == {}
 
 
 @pytest.mark.parametrize(("start", "finish", "days"), [
@@ -547,3 +557,106 @@ def test_every_rule_runs_and_in_the_order_its_findings_are_reported() -> None:
         "changes_in_project_currency", "budget_within_approved", "open_risks_have_owners",
         "allocations_inside_project", "people_named_consistently", "raid_items_dated_and_linked",
         "change_decisions_dated", "status_report_current"]
+
+
+
+def test_the_completion_threshold_is_a_billionth_below_100_percent() -> None:
+    edge = 1 - 1e-9  # what 99.9999999% typed in a cell reads as
+    tasks = sheet("tasks", [task("1.1", percent_complete=edge, status="In Progress"),
+                            task("1.2", percent_complete=edge, status="Completed")])
+    assert found(tasks=tasks) == [
+        ("complete-not-closed", "Tasks", "I2", "task 1.1 is 100% complete but its status is 'In Progress'; "
+                                               "expected 'Completed'")]
+
+
+def test_rows_without_an_id_are_named_blank_in_dates_and_currency_findings() -> None:
+    project = sheet("project", [PROJECT])
+    tasks = sheet("tasks", [task("1.1", start="2026-02-01", finish="2026-10-30", baseline_start="2026-02-01",
+                                 baseline_finish="2026-10-30")])
+    del tasks.rows[0].values["task_id"]
+    budget = sheet("budget", [{"period": "2026-03-01", "currency": "USD", "budget": 1}])
+    assert [message for *_, message in found(project=project, tasks=tasks, budget=budget)] == [
+        "task  starts 2026-02-01, before the project starts (2026-03-01)",
+        "task  finishes 2026-10-30, after the project finishes (2026-09-30)",
+        "line  is in USD but the project's currency is EUR"]
+
+
+def test_one_row_left_alone_does_not_stop_the_comparison_of_the_rows_and_fields_after_it() -> None:
+    tasks = sheet("tasks", [task("1.1", finish_slip_days=9), task("1.2"), task("1.3", duration_days=9),
+                            task("1.4", finish_slip_days=2), task("1.5", duration_days=9)])
+    tasks.rows[0].rejected = True
+    budget = sheet("budget", [{"line_id": "L1", "period": "2026-03-01", "budget": 100, "actual": 60, "eac": 61}])
+    assert found(tasks=tasks, budget=budget) == [  # no risk log: the tasks and the budget are still compared
+        ("calculated-value-mismatch", "Tasks", "L4", "Duration (days) shows 9 but its formula gives 5"),
+        ("calculated-value-mismatch", "Tasks", "M5", "Finish Slip (days) shows 2 but its formula gives 0"),
+        ("calculated-value-mismatch", "Tasks", "L6", "Duration (days) shows 9 but its formula gives 5"),
+        ("calculated-value-mismatch", "Budget", "J2", "EAC shows 61 but its formula gives 60.0"),
+    ]
+
+
+def test_a_row_without_its_key_and_a_table_without_one_do_not_stop_the_duplicate_check() -> None:
+    import dataclasses
+
+    budget = sheet("budget", [{"line_id": "L1", "budget": 1}, {"line_id": "L2", "period": "2026-03-01", "budget": 1},
+                              {"line_id": "L2", "period": "2026-03-01", "budget": 2}])
+    keyless = sheet("status", [{"period": "2026-03-01", "overall_rag": "Green", "summary": "s"}] * 2)
+    keyless.spec = dataclasses.replace(keyless.spec, key=())
+    tasks = sheet("tasks", [task("1.1"), task("1.1")])
+    assert found(budget=budget, status=keyless, tasks=tasks, today=dt.date(2026, 3, 15)) == [
+        ("duplicate-id", "Budget", "A4", "Line ID L2 / 2026-03-01 is already used on row 3 (A3)"),
+        ("duplicate-id", "Tasks", "A3", "Task ID 1.1 is already used on row 2 (A2)")]
+
+
+def test_lines_adding_up_to_exactly_half_a_cent_over_the_approved_budget_are_within_it() -> None:
+    project = sheet("project", [{**PROJECT, "approved_budget": 100}])
+    budget = sheet("budget", [{"line_id": "L1", "period": "2026-03-01", "budget": 60},
+                              {"line_id": "L2", "period": "2026-03-01", "budget": 40.005}])
+    assert found(project=project, budget=budget) == []
+
+
+def test_items_without_an_id_are_named_blank_in_their_findings() -> None:
+    project = sheet("project", [PROJECT])
+    changes = sheet("changes", [{"title": "t", "decision": "Pending", "currency": "GBP"}])
+    risks = sheet("risks", [{"title": "t", "status": "Open"}])
+    raid = sheet("raid", [{"type": "Issue", "title": "t", "status": "Closed"},
+                          {"type": "Issue", "title": "t", "status": "Open", "due": "2026-06-01"}])
+    assert [message for *_, message in found(project=project, changes=changes, risks=risks, raid=raid)] == [
+        "change  is in GBP but the project's currency is EUR",
+        "risk  is Open but has no owner; name who watches it and acts on it",
+        "issue  is Closed but has no closed date",
+        "issue  is Open and was due 2026-06-01 (14 days ago)"]
+
+
+@pytest.mark.parametrize("other", ["NONE", "xxxx", "XXXX"])
+def test_a_project_without_an_id_does_not_depend_on_itself(other: str) -> None:
+    raid = sheet("raid", [raid_item("D-1", type="Dependency", depends_on=other)])
+    no_id = sheet("project", [{**PROJECT, "project_id": None}])
+    assert found(project=no_id, raid=raid) == []
+    assert found(raid=raid) == []
+
+
+def test_an_undated_allocation_or_a_person_without_an_address_does_not_stop_the_rows_after_it() -> None:
+    project = sheet("project", [PROJECT])
+    resources = sheet("resources", [
+        {"person": "Ana Silva", "email": "ana@example.com", "allocation": 0.5},
+        {"person": "Bo Chen", "month": "2026-04-01"},
+        {"person": "Ana Silva", "email": "ana@example.com", "month": "2026-01-01"},
+        {"person": "A. Silva", "email": "ana@example.com", "month": "2026-04-01"}])
+    assert found(project=project, resources=resources) == [
+        ("allocation-outside-project", "Resources", "E4",
+         "Ana Silva is booked in January 2026, before the project starts (2026-03-01)"),
+        ("person-inconsistent", "Resources", "A5",
+         "ana@example.com is 'Ana Silva' on row 2 (A2) but 'A. Silva' here; use one name per person"),
+    ]
+
+
+def test_a_change_without_an_id_is_named_blank() -> None:
+    changes = sheet("changes", [{"title": "t", "decision": "Approved"}])
+    assert [message for *_, message in found(changes=changes)] == ["change  is Approved but has no decision date"]
+
+
+def test_two_reports_for_the_latest_month_are_judged_by_the_first() -> None:
+    assert found(project=sheet("project", [PROJECT]), status=reports("2026-01-01", "2026-03-01", "2026-03-01")) == [
+        ("duplicate-id", "Status", "A4", "Period 2026-03-01 is already used on row 3 (A3)"),
+        ("status-overdue", "Status", "A3", "status report overdue: the latest period is March 2026, 3 months before "
+                                           "June 2026; the reporting cycle is one report every month")]
