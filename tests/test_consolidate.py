@@ -283,3 +283,53 @@ def test_a_source_of_no_known_kind_claims_its_project_sheet_only() -> None:
     assert {key: owner.key for key, owner in ownership.owners.items()} == {("PRJ-1", "project"): "a"}
     assert [(c.table, c.kept, c.ignored) for c in ownership.conflicts] == [("project", "projects/a.xlsx",
                                                                             "projects/b.xlsx")]
+
+
+def test_a_date_text_is_read_as_iso_or_not_at_all_never_guessed() -> None:
+    # "03/04/2026" could be March or April: whatever reaches the master as a date is ISO, the rest is blank
+    payloads = {"a": payload("project", PROJECT, tasks=[{"task_id": "1", "start": "03/04/2026"},
+                                                        {"task_id": "2", "start": "2026-03-02"}])}
+    tasks = consolidate([source("a", "PRJ-1")], payloads.get).tables["tasks"]
+    assert pd.isna(tasks["start"][0]) and tasks["start"][1] == pd.Timestamp("2026-03-02")
+
+
+def test_integer_columns_are_numbers_in_the_dataset() -> None:
+    payloads = {"a": payload("project", PROJECT, changes=[{"change_id": "CR-1", "schedule_impact_days": 5},
+                                                          {"change_id": "CR-2", "schedule_impact_days": "#N/A"}])}
+    changes = consolidate([source("a", "PRJ-1")], payloads.get).tables["changes"]
+    assert rows(changes, "change_id", "schedule_impact_days") == [("CR-1", 5.0), ("CR-2", None)]
+
+
+def test_the_projects_id_is_the_one_its_source_is_known_by() -> None:
+    payloads = {"gone": None, "a": payload("plan", {"project_name": "No ID typed"}, tasks=[{"task_id": "1"}]),
+                "b": {"template": "budget"}}  # records stored without Project fields or tables
+    sources = [source("gone", "PRJ-0", first_seen="0"), source("a", "PRJ-1", "plan", first_seen="1"),
+               source("b", "PRJ-2", "budget", first_seen="2")]
+    portfolio = consolidate(sources, payloads.get)
+    assert rows(portfolio.projects, "project_id", "project_name", "source", "row") == [
+        ("PRJ-1", "No ID typed", "projects/a.xlsx", None), ("PRJ-2", None, "projects/b.xlsx", None)]
+    assert rows(portfolio.tables["tasks"], "project_id", "task_id") == [("PRJ-1", "1")]
+
+
+def test_the_source_the_coordinator_pins_provides_the_projects_rows() -> None:
+    payloads = {"old": payload("project", PROJECT, tasks=[{"task_id": "old"}]),
+                "new": payload("project", PROJECT, tasks=[{"task_id": "new"}])}
+    sources = [source("old", "PRJ-1", first_seen="1"), source("new", "PRJ-1", first_seen="2")]
+    portfolio = consolidate(sources, payloads.get, pinned={"PRJ-1": "new"})
+    assert rows(portfolio.tables["tasks"], "task_id", "source") == [("new", "projects/new.xlsx")]
+    assert rows(portfolio.projects, "data_status", "source") == [("conflict", "projects/new.xlsx")]
+
+
+def test_a_large_portfolio_keeps_each_projects_rows_in_their_sheet_order() -> None:
+    # 70 tasks a project: enough rows for an unstable sort to shuffle the rows of one project
+    payloads = {f"s{n}": payload("plan", {"project_id": pid}, tasks=[{"task_id": str(t)} for t in range(70)])
+                for n, pid in enumerate(["PRJ-2", "PRJ-1", "PRJ-3"])}
+    sources = [source(f"s{n}", pid, "plan", first_seen=str(n)) for n, pid in enumerate(["PRJ-2", "PRJ-1", "PRJ-3"])]
+    tasks = consolidate(sources, payloads.get).tables["tasks"]
+    assert rows(tasks, "project_id", "row") == [(pid, row) for pid in ("PRJ-1", "PRJ-2", "PRJ-3") for row in range(2, 72)]
+    assert list(tasks.index) == list(range(210))  # numbered afresh in that order, as the master reads them
+
+
+@pytest.mark.parametrize(("project_id", "key"), [("Infinity", "infinity"), ("1e999", "1e999"), ("-inf", "-inf")])
+def test_a_project_id_too_large_for_a_number_is_keyed_by_its_text(project_id: str, key: str) -> None:
+    assert criteria_key(project_id) == key
