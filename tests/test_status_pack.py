@@ -8,6 +8,7 @@ independently here with openpyxl, page by page (pypdf reads the PDF back).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import openpyxl
@@ -30,9 +31,8 @@ pytest.importorskip("weasyprint")
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     folder = tmp_path_factory.mktemp("pack") / "demo"
-    # Without template 2.0's tables: these tests are about the pack's figures and pages (the demo's status
-    # reports, escalations and overdue warnings make a stale project's page spill onto a second page).
-    assert run_demo(5, folder, echo=lambda line: None, new_tables=False) == 0
+    # The demo as `make demo` makes it: template 2.0's tables filled, status reports with their narrative.
+    assert run_demo(5, folder, echo=lambda line: None) == 0
     target = folder / "out" / "status-pack.pdf"
     (folder / "out").mkdir()
     result = CliRunner().invoke(app, ["report", "--config", str(folder / "portfolio.toml"), "-o", str(target)])
@@ -76,7 +76,8 @@ def test_a_project_with_last_good_data_is_marked_stale_on_its_page(pack: tuple[P
     assert "Stale: last good data of" in by_project["PRJ-0003"] and "unreadable" in by_project["PRJ-0003"]
     assert all("Stale" not in by_project[pid] for pid in ("PRJ-0001", "PRJ-0004", "PRJ-0005"))
     assert "2 projects shown with last good data: PRJ-0002, PRJ-0003" in pages[0]
-    assert all("Latest status" not in page for page in pages)  # no status table in these workbooks: no narrative
+    # The demo's status reports (template 2.0): every project page shows its latest one, on the same page
+    assert all("Latest status report (2026-05-01, overall" in page for page in pages[1:])
 
 
 def test_the_latest_status_narrative_shows_when_the_master_has_a_status_table(pack: tuple[Path, list[str]]) -> None:
@@ -95,10 +96,14 @@ def test_the_latest_status_narrative_shows_when_the_master_has_a_status_table(pa
     config = load_config(folder / "portfolio.toml")
     content = read_pack(config)
     content.projects[0].status = statuses["PRJ-0001"]
+    long_summary = "word " * 200  # 1,000 characters: shown cut, so that the project keeps to one page
+    content.projects[1].status = {"when": "2026-11-30", "rag": "Red", "narrative": [("Summary", long_summary)]}
     html = pack_html(content)
+    shown = re.search(r"<b>Summary:</b> ((?:word )+)word… \(the rest on the workbook&#39;s Status sheet\)", html)
+    assert shown and 250 <= len(shown[1]) + 4 < 300 and long_summary not in html
     assert "Latest status report (2026-11-30, overall Green)" in html
     assert "November: back on track &lt;b&gt;really&lt;/b&gt;" in html  # escaped, as typed
-    assert html.count("Latest status report") == 1 and "October" not in html
+    assert html.count("Latest status report (2026-11-30, overall Green)") == 1 and "October" not in html
 
 
 def test_the_html_form_is_one_self_contained_page(pack: tuple[Path, list[str]], tmp_path: Path) -> None:

@@ -12,6 +12,9 @@ from pmo_sheets.config import PortfolioConfig
 from pmo_sheets.statuspack.data import PackData, read_pack
 
 RAG_COLOURS = {"Green": "#63BE7B", "Amber": "#FFC000", "Red": "#E06666"}
+#: Each paragraph of a status report's narrative shows at most this many characters, so that a project
+#: keeps to one page; a longer text ends with a pointer to the workbook's Status sheet.
+NARRATIVE_CHARACTERS = 300
 
 
 _charts = itertools.count(1)
@@ -95,7 +98,7 @@ def pack_html(pack: PackData) -> str:
         title=f"Budget, actuals, forecast and EAC ({pack.currency})", currency=pack.currency, size=(5.0, 2.2))
         for page in pack.projects}
     return env.get_template("pack.html.j2").render(pack=pack, program_chart=program_chart, charts=charts,
-                                                   rag_colours=RAG_COLOURS)
+                                                   rag_colours=RAG_COLOURS, NARRATIVE_CHARACTERS=NARRATIVE_CHARACTERS)
 
 
 def render_html(config: PortfolioConfig, *, today: dt.date | None = None) -> str:
