@@ -265,10 +265,13 @@ import os, sys, time
 from pathlib import Path
 from pmo_sheets.lock import SyncLock
 lock = SyncLock(Path(sys.argv[1]), wait=0).acquire()
+started, running = os.pipe()
 child = os.fork()
 if child == 0:  # like a worker process: started while the lock is held, and it outlives its parent
+    os.write(running, b"x")  # the fork hooks have run by now; on a busy machine the child may be scheduled late
     time.sleep(60)
     os._exit(0)
+os.read(started, 1)
 print(child, flush=True)
 time.sleep(60)
 """
