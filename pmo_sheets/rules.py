@@ -8,6 +8,7 @@ a date has been reported once, as such, and is not reported again here).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,7 +86,13 @@ def completion_matches_status(tables: Tables) -> Iterator[Finding]:
                           "expected 'Completed'")
         elif status == "Completed" and done < 1 - 1e-9:
             yield finding("closed-not-complete", tasks.sheet, tasks.cell(row, "percent_complete"),
-                          f"task {row.values.get('task_id', '')} is Completed but only {done:.0%} complete")
+                          f"task {row.values.get('task_id', '')} is Completed but only {_short_of_full(done)} complete")
+
+
+def _short_of_full(done: float) -> str:
+    """A fraction under 1 as a percentage that does not round up to 100% (0.999 is 99.9%, not 100%)."""
+    whole = f"{done:.0%}"
+    return whole if whole != "100%" else f"{math.floor(done * 1000) / 10:.1f}%"
 
 
 def unique_ids(tables: Tables) -> Iterator[Finding]:

@@ -111,7 +111,7 @@ def test_a_finished_task_must_be_completed_and_a_completed_task_finished() -> No
     assert found(tasks=tasks) == [
         ("complete-not-closed", "Tasks", "I2", "task 1.1 is 100% complete but its status is 'In Progress'; "
                                                "expected 'Completed'"),
-        ("closed-not-complete", "Tasks", "H3", "task 1.2 is Completed but only 100% complete"),
+        ("closed-not-complete", "Tasks", "H3", "task 1.2 is Completed but only 99.9% complete"),
         ("complete-not-closed", "Tasks", "I7", "task 1.6 is 100% complete but its status is 'On Hold'; "
                                                "expected 'Completed'"),
     ]
