@@ -126,6 +126,16 @@ def test_completion_is_judged_only_with_both_a_percentage_and_a_status() -> None
     assert found(tasks=tasks) == [("closed-not-complete", "Tasks", "H4", "task 1.3 is Completed but only 25% complete")]
 
 
+def test_a_completed_task_just_short_of_full_never_reads_as_100_percent() -> None:
+    tasks = sheet("tasks", [task("1.1", percent_complete=0.9995, status="Completed"),
+                            task("1.2", percent_complete=0.994, status="Completed"),
+                            task("1.3", percent_complete=0.99999, status="Completed")])
+    assert [message for *_, message in found(tasks=tasks)] == [
+        "task 1.1 is Completed but only 99.9% complete",
+        "task 1.2 is Completed but only 99% complete",
+        "task 1.3 is Completed but only 99.9% complete"]
+
+
 def test_a_task_without_an_id_is_named_blank_in_the_message() -> None:
     tasks = sheet("tasks", [task("1.1", percent_complete=1, status="Not Started"),
                             task("1.2", percent_complete=0.5, status="Completed")])
