@@ -263,35 +263,29 @@ def tasks_inside_project_dates(tables: Tables) -> Iterator[Finding]:
                           f"task {row.values.get('task_id', '')} finishes {finish}, after the project finishes ({end})")
 
 
-def budget_in_project_currency(tables: Tables) -> Iterator[Finding]:
-    project, budget = _project_row(tables), tables.get("budget")
-    if project is None or budget is None:
+def _in_project_currency(tables: Tables, table_name: str, id_column: str, noun: str) -> Iterator[Finding]:
+    """A currency-mismatch finding for each row of ``table_name`` in a currency other than the project's."""
+    project, table = _project_row(tables), tables.get(table_name)
+    if project is None or table is None:
         return
     currency = project.values.get("currency")
     if not isinstance(currency, str) or len(currency) != 3:
         return
-    for row in budget.rows:
-        line_currency = row.values.get("currency")
-        if isinstance(line_currency, str) and line_currency != currency:
-            yield finding("currency-mismatch", budget.sheet, budget.cell(row, "currency"),
-                          f"line {row.values.get('line_id', '')} is in {line_currency} but the project's currency is "
+    for row in table.rows:
+        row_currency = row.values.get("currency")
+        if isinstance(row_currency, str) and row_currency != currency:
+            yield finding("currency-mismatch", table.sheet, table.cell(row, "currency"),
+                          f"{noun} {row.values.get(id_column, '')} is in {row_currency} but the project's currency is "
                           f"{currency}")
+
+
+def budget_in_project_currency(tables: Tables) -> Iterator[Finding]:
+    return _in_project_currency(tables, "budget", "line_id", "line")
 
 
 def changes_in_project_currency(tables: Tables) -> Iterator[Finding]:
     # The master adds approved cost impacts to the project's budget story at the project's FX rate.
-    project, changes = _project_row(tables), tables.get("changes")
-    if project is None or changes is None:
-        return
-    currency = project.values.get("currency")
-    if not isinstance(currency, str) or len(currency) != 3:
-        return
-    for row in changes.rows:
-        change_currency = row.values.get("currency")
-        if isinstance(change_currency, str) and change_currency != currency:
-            yield finding("currency-mismatch", changes.sheet, changes.cell(row, "currency"),
-                          f"change {row.values.get('change_id', '')} is in {change_currency} but the project's "
-                          f"currency is {currency}")
+    return _in_project_currency(tables, "changes", "change_id", "change")
 
 
 def budget_within_approved(tables: Tables) -> Iterator[Finding]:
