@@ -10,18 +10,18 @@ Unattended (cron, the service, a shared drive), a sync also holds the portfolio'
 (:mod:`pmo_sheets.lock`) from start to end, removes the temporary files a killed sync left, writes
 only to a master path that is ours (:mod:`pmo_sheets.masterfile`), writes the new master beside the
 master when someone has it open, and reads again a source whose stored records are damaged.
+
+The decisions it makes on the way (each source's status, what is new, what is surely gone, the exit
+code, which of finance's comments to keep) are plain functions in :mod:`pmo_sheets.sync_decisions`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import fnmatch
-import hashlib
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +37,9 @@ from pmo_sheets.master import (
     FINANCE_COMMENT,
     PORTFOLIO_SHEET,
     MasterContent,
-    MasterWriter,
-    SourceStatus,
     write_master,
 )
 from pmo_sheets.masterfile import (
-    InUse,
     UnsafePath,
     check_master_path,
     check_not_a_source,
@@ -66,6 +63,25 @@ from pmo_sheets.state import (
     set_state_aside,
     state_error,
 )
+from pmo_sheets.sync_decisions import (
+    Checked,
+    MasterComments,
+    SourceOutcome,
+    SyncResult,
+    can_read_again,
+    comments_on_master,
+    config_digest,
+    file_stamp,
+    merged_with_side_copy,
+    now_text,
+    problem_of,
+    quality_row,
+    shows_something_new,
+    state_after_check,
+    status_text,
+    still_configured,
+    surely_gone,
+)
 from pmo_sheets.validate import WorkbookReport, failed_report, validate_grid
 from pmo_sheets.workers import worker_pool
 
@@ -78,21 +94,6 @@ _PAYLOAD_TABLES = "payload_tables"
 # Records stored in another format are read again once.
 _PAYLOAD_FORMAT = ",".join(DATA_TABLES) + ";positions"
 PARALLEL_FROM = 8  # below this many workbooks, starting processes costs more than it saves
-FIRST_FINDINGS = 3
-
-
-@dataclass
-class Checked:
-    """What reading and validating one source gave (picklable, so worker processes can return it)."""
-
-    template: str | None
-    project_id: str | None
-    readable: bool
-    errors: int
-    warnings: int
-    findings: list[dict[str, Any]]
-    payload: dict[str, Any] | None  # only when valid
-    template_version: str | None = None
 
 
 def _checked(report: WorkbookReport) -> Checked:
@@ -109,89 +110,6 @@ def check_excel(path: str, settings: ValidationSettings = DEFAULT_SETTINGS,
     except SourceError as error:
         return _checked(failed_report(path, error))
     return _checked(validate_grid(grid, settings=settings))
-
-
-@dataclass
-class SourceOutcome:
-    """One source after this sync."""
-
-    source: DiscoveredSource
-    state: SourceState
-    read: bool
-    problem: str | None  # invalid, unreadable, missing, conflict, or None
-
-
-@dataclass
-class SyncResult:
-    """What a sync did; ``exit_code`` follows DESIGN.md."""
-
-    config: PortfolioConfig
-    outcomes: list[SourceOutcome] = field(default_factory=list)
-    written: bool = False
-    seconds: float = 0.0
-    figures: dict[str, Any] = field(default_factory=dict)
-    conflicts: list[dict[str, str]] = field(default_factory=list)
-    error: str | None = None
-    pruned: list[str] = field(default_factory=list)  # labels of vanished sources dropped by prune_missing
-    not_pruned: list[str] = field(default_factory=list)  # missing, but their folder is gone too: kept
-    written_to: Path | None = None  # the master, or its side copy when the master is open (master_in_use)
-    master_in_use: InUse | None = None
-    reread_damaged: list[str] = field(default_factory=list)  # labels whose stored records were damaged: read again
-    removed_leftovers: list[str] = field(default_factory=list)  # temporary files of a killed sync, removed
-    state_set_aside: Path | None = None  # --rebuild-state: where the previous state file went
-    google_stats: Any = None  # the RequestStats of this sync's Google reader (Drive and Sheets requests made), if any
-
-    def count(self, what: str) -> int:
-        if what == "read":
-            return sum(1 for o in self.outcomes if o.read)
-        if what == "unchanged":
-            return sum(1 for o in self.outcomes if not o.read and o.problem != "missing")
-        return sum(1 for o in self.outcomes if o.problem == what)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return {name: self.count(name) for name in ("read", "unchanged", "invalid", "unreadable", "missing", "conflict")}
-
-    @property
-    def exit_code(self) -> int:
-        """0 all good; 1 written, but a source needs attention or the master was open; 2 nothing written."""
-        if self.error is not None:
-            return 1 if self.written else 2
-        if self.written and self.master_in_use is not None:
-            return 1
-        return 1 if any(o.problem for o in self.outcomes) else 0
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON summary of ``pmo sync --format json``."""
-        return {
-            "portfolio": self.config.name,
-            "master": str(self.config.master),
-            "written": self.written,
-            "error": self.error,
-            "seconds": round(self.seconds, 3),
-            "counts": self.counts,
-            "figures": self.figures,
-            "reporting_currency": self.config.reporting_currency,
-            "conflicts": self.conflicts,
-            "pruned": self.pruned,
-            "not_pruned": self.not_pruned,
-            "written_to": str(self.written_to) if self.written_to else None,
-            "master_in_use": self.master_in_use.to_dict() if self.master_in_use else None,
-            "reread_damaged": self.reread_damaged,
-            "removed_leftovers": self.removed_leftovers,
-            "state_set_aside": str(self.state_set_aside) if self.state_set_aside else None,
-            "sources": [
-                {"source": o.source.label, "kind": o.source.kind, "status": o.state.status, "read": o.read,
-                 "project_id": o.state.project_id, "errors": o.state.errors, "warnings": o.state.warnings,
-                 "last_good_sync": o.state.last_good_sync, "findings": o.state.findings}
-                for o in self.outcomes
-            ],
-        }
-
-
-def _now(precise: bool = False) -> str:
-    moment = dt.datetime.now(dt.UTC)
-    return (moment if precise else moment.replace(microsecond=0)).isoformat().replace("+00:00", "Z")
 
 
 def discover(config: PortfolioConfig, progress: Callable[[str, int, int], None] | None = None,
@@ -249,50 +167,8 @@ def _check_all(config: PortfolioConfig, sources: list[DiscoveredSource],
             yield source, _checked(failed_report(source.label, error))
 
 
-def _status(problem: str | None, has_payload: bool) -> str:
-    if problem is None:
-        return "ok"
-    if has_payload:
-        return f"{problem}, last good data kept"
-    return f"{problem}, never valid" if problem != "missing" else "missing"
-
-
 class MasterUnreadable(UsageError):
     """The existing master cannot be read (a password, damage): its comments would be lost, so nothing is written."""
-
-
-@dataclass
-class MasterComments:
-    """Finance's columns as the current master shows them (everything right of ours on Portfolio), and the archive."""
-
-    headers: list[str] = field(default_factory=list)
-    comments: dict[str, dict[str, str]] = field(default_factory=dict)  # project ID -> header -> text (non-empty)
-    shown: set[str] = field(default_factory=set)  # every project on the Portfolio sheet, commented or not
-    archive: list[tuple[str, str, str, str]] = field(default_factory=list)
-    stamp: tuple[int, int] | None = None  # the file's (mtime_ns, size) when read; None: there was no master
-
-    def carried(self, stored: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
-        """The comments to keep: the master's for every project it shows, the state store's for the others.
-
-        The master is the truth for what it shows, so a comment finance cleared stays cleared; the
-        store fills in only projects the master does not show (no master yet, or deleted, or a
-        project that left the portfolio earlier and may come back).
-        """
-        kept = {project_id: values for project_id, values in stored.items() if project_id not in self.shown}
-        kept.update(self.comments)
-        return kept
-
-    def changed_since(self, path: Path) -> bool:
-        """Whether the master on disk is no longer the file these comments were read from."""
-        return _stamp(path) != self.stamp
-
-
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return info.st_mtime_ns, info.st_size
 
 
 def read_master_comments(path: Path) -> MasterComments:
@@ -302,7 +178,7 @@ def read_master_comments(path: Path) -> MasterComments:
     A master that exists but cannot be read raises :class:`MasterUnreadable`, since writing a new one
     over it would silently drop whatever finance typed since the last sync.
     """
-    stamp = _stamp(path)
+    stamp = file_stamp(path)
     if stamp is None or not path.is_file():  # not a file: nothing to read, and the writer says it cannot replace it
         return MasterComments()
     try:
@@ -313,7 +189,7 @@ def read_master_comments(path: Path) -> MasterComments:
     except Exception as exc:  # calamine's own error types for a damaged part
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise _unreadable(path, f"the workbook is damaged: {detail}") from None
-    found = _read_master_comments(grid)
+    found = comments_on_master(grid)
     found.stamp = stamp
     return found
 
@@ -337,52 +213,6 @@ def _master_sheets(path: Path, names: tuple[str, ...]) -> Grid:
     finally:
         workbook.close()
     return grid
-
-
-def _read_master_comments(grid: Grid) -> MasterComments:
-    found = MasterComments()
-    portfolio = grid.sheet(PORTFOLIO_SHEET)
-    if portfolio is not None and portfolio.rows:
-        header_row = portfolio.rows[0]
-        first = _first_comment_column(header_row)
-        columns = [(i, str(h).strip()) for i, h in enumerate(header_row) if i >= first and str(h).strip()]
-        found.headers = [h for _, h in columns]
-        for line in portfolio.rows[1:]:
-            if not line or not str(line[0]).strip() or str(line[0]).strip() == "Total":
-                continue
-            project_id = str(line[0]).strip()
-            found.shown.add(project_id)
-            values = {h: _as_text(line[i]) for i, h in columns if i < len(line) and str(line[i]).strip()}
-            if values:
-                found.comments[project_id] = values
-    archived = grid.sheet(ARCHIVE_SHEET)
-    if archived is not None:
-        for line in archived.rows[1:]:
-            if len(line) >= 4 and str(line[0]).strip():
-                found.archive.append((str(line[0]), str(line[1]), _as_text(line[2]), str(line[3])))
-    return found
-
-
-def _first_comment_column(header_row: list[Any]) -> int:
-    """Where finance's columns start on a master's Portfolio header row: after the standard columns it
-    begins with. A master written before the latest columns were added (the status report's) has fewer
-    of them, and its Finance comment sits where those columns are now: counting the current columns
-    would lose it."""
-    standard = [header for header, _, _ in MasterWriter.PORTFOLIO_COLUMNS]
-    for index, header in enumerate(standard):
-        if index >= len(header_row) or str(header_row[index]).strip() != header:
-            return index
-    return len(standard)
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _config_digest(config: PortfolioConfig) -> str:
-    return hashlib.sha256(config.path.read_bytes()).hexdigest() if config.path.exists() else ""
 
 
 def run_sync(config: PortfolioConfig, *, full: bool = False, prune_missing: bool = False, rebuild_state: bool = False,
@@ -443,7 +273,7 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
                      carried_beside: MasterComments | None, *, full: bool, prune_missing: bool,
                      progress: Callable[[str, int, int], None] | None, write: Callable[..., None]) -> SyncResult:
     started = time.perf_counter()
-    now = _now()
+    now = now_text()
     sources, failures, google = discover(config, progress)
     if google is not None:  # the same object counts on through the reads below
         result.google_stats = google.stats
@@ -459,7 +289,7 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
         if prune_missing:
             missing = [o for o in outcomes if o.problem == "missing"]
             drive_listed = google is None or google.every_folder_listed
-            gone = {o.state.key for o in missing if _surely_gone(o.state.key, drive_listed=drive_listed)}
+            gone = {o.state.key for o in missing if surely_gone(o.state.key, drive_listed=drive_listed)}
             result.pruned = sorted(o.state.label for o in missing if o.state.key in gone)
             result.not_pruned = sorted(o.state.label for o in missing if o.state.key not in gone)
             outcomes = [o for o in outcomes if o.state.key not in gone]
@@ -470,11 +300,11 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
         newly_missing = any(o.problem == "missing" and not known[o.state.key].status.startswith("missing")
                             for o in outcomes)
         # A source read again only because it failed last time, and failing the same way, changes nothing.
-        news = [o for o in outcomes if o.read and _shows_something_new(o, known.get(o.state.key))]
+        news = [o for o in outcomes if o.read and shows_something_new(o, known.get(o.state.key))]
         beside = side_copy(config.master)  # written while the master was open: the master is behind it
         nothing_changed = (not news and not failures and not newly_missing and not forgotten
                            and config.master.exists() and carried_beside is None and not store.meta(_MASTER_PENDING)
-                           and store.meta("config_digest") == _config_digest(config) and not tables_changed)
+                           and store.meta("config_digest") == config_digest(config) and not tables_changed)
         if nothing_changed:
             history = store.history()
             result.figures = dict(history[-1][1]) if history else {}
@@ -503,7 +333,7 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
             if outcome.problem == "conflict":
                 store.save_source(outcome.state)
         store.add_history(now, result.figures)
-        store.set_meta("config_digest", _config_digest(config))
+        store.set_meta("config_digest", config_digest(config))
         store.set_meta(_PAYLOAD_TABLES, _PAYLOAD_FORMAT)
         comments, content = _master_content(config, store, portfolio, outcomes, now, carried, carried_beside)
         target = _write_target(config.master, result)
@@ -602,49 +432,19 @@ def _read_damaged_again(store: StateStore, config: PortfolioConfig, outcomes: li
             continue
         without = replace(outcome.state, has_payload=False, last_good_sync=None, good_project_id=None,
                           good_template=None)
-        if not _can_read_again(outcome):
+        if not can_read_again(outcome):
             problem = outcome.problem or "unreadable"
-            state = replace(without, status=_status(problem, False))
+            state = replace(without, status=status_text(problem, False))
             store.save_source(state)
             replaced[state.key] = SourceOutcome(outcome.source, state, outcome.read, problem)
         else:
             readable.append((outcome.source, without))
     previous = {source.key: state for source, state in readable}
     for source, check in _check_all(config, [source for source, _ in readable], google):
-        state, problem = _state_after_check(source, check, previous[source.key], now)
+        state, problem = state_after_check(source, check, previous[source.key], now)
         store.save_source(state, check.payload)
         replaced[source.key] = SourceOutcome(source, state, True, problem)
     return [replaced.get(o.state.key, o) for o in outcomes]
-
-
-def _can_read_again(outcome: SourceOutcome) -> bool:
-    """Whether a source can be read again now: a file that is not missing, or a listed Google spreadsheet."""
-    if outcome.problem == "missing":
-        return False
-    return outcome.source.kind == "excel" or (outcome.source.kind == "google_sheet" and outcome.source.fingerprint is not None)
-
-
-def _state_after_check(source: DiscoveredSource, check: Checked, previous: SourceState | None,
-                       now: str) -> tuple[SourceState, str | None]:
-    """A source's state after reading it, and its problem (None, invalid or unreadable)."""
-    problem = None if check.payload is not None else ("invalid" if check.readable else "unreadable")
-    valid = check.payload is not None
-    has_payload = valid or bool(previous and previous.has_payload)
-    state = SourceState(
-        key=source.key, kind=source.kind, label=source.label,
-        # A source that could not be read (network, permission, a disabled API, a damaged file) keeps
-        # no fingerprint, so that it is read again next time even if it did not change.
-        fingerprint=source.fingerprint if check.readable else None,
-        status=_status(problem, has_payload),
-        project_id=check.project_id or (previous.project_id if previous else None),
-        template=check.template, template_version=check.template_version,
-        errors=check.errors, warnings=check.warnings, findings=check.findings,
-        first_seen=previous.first_seen if previous else _now(True), last_checked=now,
-        last_good_sync=now if valid else (previous.last_good_sync if previous else None),
-        has_payload=has_payload,
-        good_project_id=check.project_id if valid else (previous.good_project_id if previous else None),
-        good_template=check.template if valid else (previous.good_template if previous else None))
-    return state, problem
 
 
 @contextmanager
@@ -672,7 +472,7 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
     if progress:
         progress("read", 0, len(to_read))
     for done, (source, check) in enumerate(_check_all(config, to_read, google), start=1):
-        state, problem = _state_after_check(source, check, known.get(source.key), now)
+        state, problem = state_after_check(source, check, known.get(source.key), now)
         store.save_source(state, check.payload)
         outcomes.append(SourceOutcome(source, state, True, problem))
         if progress:
@@ -682,8 +482,8 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
         if source.key in read_keys:
             continue
         previous = known[source.key]
-        problem = _problem_of(previous)
-        state = replace(previous, label=source.label, status=_status(problem, previous.has_payload))
+        problem = problem_of(previous)
+        state = replace(previous, label=source.label, status=status_text(problem, previous.has_payload))
         store.save_source(state)
         outcomes.append(SourceOutcome(source, state, False, problem))
     listed = {s.key for s in sources}
@@ -698,14 +498,14 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
         has_payload = bool(previous and previous.has_payload)
         finding = {"severity": ERROR, "rule": error.code, "sheet": None, "cell": None, "message": error.message}
         kind = "excel" if key.startswith("glob:") else "google"
-        status = "no files match" if key.startswith("glob:") else _status("unreadable", has_payload)
+        status = "no files match" if key.startswith("glob:") else status_text("unreadable", has_payload)
         if previous is not None:
             state = replace(previous, label=label, fingerprint=None, status=status, template=None,
                             template_version=None, errors=1, warnings=0, findings=[finding], last_checked=now)
         else:
             state = SourceState(key=key, kind=kind, label=label, fingerprint=None,
                                 status=status, project_id=None, template=None, errors=1,
-                                warnings=0, findings=[finding], first_seen=_now(True), last_checked=now,
+                                warnings=0, findings=[finding], first_seen=now_text(True), last_checked=now,
                                 last_good_sync=None, has_payload=False)
         store.save_source(state)
         listed.add(key)
@@ -717,28 +517,17 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
         if listing_error and previous.kind == "google_sheet":
             finding = {"severity": ERROR, "rule": listing_error.code, "sheet": None, "cell": None,
                        "message": f"{previous.label}: not checked, because {listing_error.message}"}
-            state = replace(previous, fingerprint=None, status=_status("unreadable", previous.has_payload), errors=1,
+            state = replace(previous, fingerprint=None, status=status_text("unreadable", previous.has_payload), errors=1,
                             warnings=0, findings=[finding], last_checked=now)  # no fingerprint: read it next time
             store.save_source(state)
             outcomes.append(SourceOutcome(DiscoveredSource(key, previous.kind, previous.label, key.removeprefix("gsheet:"), None),
                                           state, False, "unreadable"))
         else:
-            state = replace(previous, status=_status("missing", previous.has_payload))
+            state = replace(previous, status=status_text("missing", previous.has_payload))
             store.save_source(state)
             outcomes.append(SourceOutcome(DiscoveredSource(key, previous.kind, previous.label, previous.label, None),
                                           state, False, "missing"))
     return outcomes
-
-
-def _shows_something_new(outcome: SourceOutcome, previous: SourceState | None) -> bool:
-    """Whether a source just read gives the master something to show: new records, or other findings than before."""
-    if previous is None or outcome.problem is None:
-        return True
-    state = outcome.state
-    # The sync's own dependency findings on the previous state are not the source's news.
-    before = [f for f in previous.findings if f.get("rule") not in SYNC_RULES]
-    return ((state.label, state.status, state.project_id, state.template, state.findings)
-            != (previous.label, previous.status, previous.project_id, previous.template, before))
 
 
 def _side_copy_comments(master: Path) -> MasterComments | None:
@@ -749,32 +538,6 @@ def _side_copy_comments(master: Path) -> MasterComments | None:
     return read_master_comments(beside)
 
 
-def _with_side_copy(master: MasterComments, beside: MasterComments, baseline: dict[str, dict[str, str]]) -> MasterComments:
-    """Finance's columns from the master and from its side copy, merged cell by cell against ``baseline``
-    (the comments of the last sync, which both files started from): a cell changed in one file is taken
-    from it, a cell changed in both from the file saved last, and a cleared cell stays cleared."""
-    beside_newer = (beside.stamp or (0, 0))[0] > (master.stamp or (0, 0))[0]
-    older, newer = (master, beside) if beside_newer else (beside, master)
-    comments: dict[str, dict[str, str]] = {}
-    for project_id in older.shown | newer.shown:
-        base = baseline.get(project_id, {})
-        headers = {*base, *older.comments.get(project_id, {}), *newer.comments.get(project_id, {})}
-        values = {}
-        for header in headers:
-            value = base.get(header)
-            for found in (older, newer):  # the newer file's change, if any, is applied last
-                if project_id in found.shown and found.comments.get(project_id, {}).get(header) != base.get(header):
-                    value = found.comments.get(project_id, {}).get(header)
-            if value:
-                values[header] = value
-        if values:
-            comments[project_id] = values
-    return MasterComments(headers=list(dict.fromkeys([*master.headers, *beside.headers])), comments=comments,
-                          shown=master.shown | beside.shown,
-                          archive=[*master.archive, *(entry for entry in beside.archive if entry not in master.archive)],
-                          stamp=master.stamp)  # changed_since() watches the master, which finance saves
-
-
 def _master_content(config: PortfolioConfig, store: StateStore, portfolio: Portfolio, outcomes: list[SourceOutcome],
                     now: str, carried: MasterComments,
                     beside: MasterComments | None = None) -> tuple[dict[str, dict[str, str]], MasterContent]:
@@ -783,7 +546,7 @@ def _master_content(config: PortfolioConfig, store: StateStore, portfolio: Portf
     if carried.changed_since(config.master):  # saved by finance while the sources were being read
         carried = read_master_comments(config.master)
     if beside is not None:
-        carried = _with_side_copy(carried, beside, store.comments())
+        carried = merged_with_side_copy(carried, beside, store.comments())
     merged = carried.carried(store.comments())
     archive = list(carried.archive)
     current = set(portfolio.projects["project_id"])
@@ -797,48 +560,10 @@ def _master_content(config: PortfolioConfig, store: StateStore, portfolio: Portf
     stored_headers = [h for values in merged.values() for h in values]
     comment_headers = list(dict.fromkeys([FINANCE_COMMENT, *carried.headers, *stored_headers]))
     content = MasterContent(
-        config.name, config.reporting_currency, config.fx, portfolio, [_quality_row(o) for o in outcomes],
+        config.name, config.reporting_currency, config.fx, portfolio, [quality_row(o) for o in outcomes],
         store.history(), now, comment_headers, {pid: v for pid, v in merged.items() if pid in current}, archive,
         config.max_rows_per_sheet)
     return merged, content
-
-
-def _surely_gone(key: str, *, drive_listed: bool = True) -> bool:
-    """Whether a missing source was really deleted, rather than out of reach with the folder it was in.
-
-    A file whose folder is still there was deleted or moved away; when the folder itself is gone (a
-    network share not mounted, a renamed folder) nothing can be concluded, and --prune-missing keeps it.
-    A Google spreadsheet is missing when Drive was listed and did not show it; but when a configured
-    Drive folder could not be listed (no longer shared, not found, an error), its spreadsheets vanish
-    from the listing with it, and which folder a spreadsheet was in is not recorded: then no Google
-    spreadsheet is surely gone (``drive_listed`` False), as with a share that is offline.
-    """
-    if key.startswith("file:"):
-        return Path(key.removeprefix("file:")).parent.is_dir()
-    return drive_listed
-
-
-def still_configured(key: str, config: PortfolioConfig) -> bool:
-    """Whether a known source is still named by the configuration (a file under one of its paths or globs)."""
-    if key.startswith(("google:", "glob:")):  # an entry of portfolio.toml that failed: kept only while it fails
-        return False
-    if not key.startswith("file:"):
-        return any(spec.kind != "excel" for spec in config.sources)
-    path = key.removeprefix("file:")
-    for spec in config.sources:
-        if spec.kind == "excel":
-            target = config.base.resolve() / spec.target  # an absolute target replaces the base
-            pattern = str(target) if set("*?[") & set(spec.target) else str(target.resolve())
-            if fnmatch.fnmatchcase(path, pattern):
-                return True
-    return False
-
-
-def _problem_of(previous: SourceState) -> str | None:
-    """The problem of a source that was not read again: what its last check found."""
-    if previous.errors == 0 and previous.has_payload:
-        return None  # conflicts are worked out again on every sync
-    return "invalid" if previous.template else "unreadable"
 
 
 def _mark_conflicts(result: SyncResult, portfolio: Portfolio) -> None:
@@ -881,12 +606,3 @@ def _check_fx(config: PortfolioConfig, portfolio: Portfolio) -> None:
                           f"add one, in {config.reporting_currency} per unit; nothing was written")
 
 
-def _quality_row(outcome: SourceOutcome) -> SourceStatus:
-    state = outcome.state
-    first = "; ".join(f"{f['sheet'] + '!' if f.get('sheet') else ''}{f.get('cell') or ''} {f['rule']}: {f['message']}".strip()
-                      for f in state.findings[:FIRST_FINDINGS])
-    total = max(len(state.findings), state.errors + state.warnings)  # findings past the kept ones are only counted
-    if total > FIRST_FINDINGS:
-        first += f"; and {total - FIRST_FINDINGS:,} more"
-    return SourceStatus(state.label, state.kind, state.project_id, state.status, state.errors, state.warnings, first,
-                        state.last_checked, state.last_good_sync, template_version=state.template_version)

@@ -79,6 +79,10 @@ SCOPES = [
     # test_sync.py, test_comments.py and the pinned syncs reach the store through whole syncs (seconds a test);
     # test_state_store.py drives it on a scratch SQLite file with hand-written expectations.
     Scope("state", "pmo_sheets/state.py", ("tests/test_state_store.py",)),
+    # What a sync decides (statuses, news, exit codes, finance's comments): hand-written states, no sync.
+    Scope("sync_decisions", "pmo_sheets/sync_decisions.py", ("tests/test_sync_decisions.py",)),
+    # The orchestration left in sync.py (reading, the store's transaction, writing the master) is reached only
+    # through whole syncs, seconds a test: not run (docs/mutation_notes.md).
     Scope("sync", "pmo_sheets/sync.py", ("tests/test_sync.py", "tests/test_comments.py", "tests/test_pinned_behaviours.py")),
     Scope("master", "pmo_sheets/master.py", ("tests/test_master_cached_values.py", "tests/test_master_rollups.py",
                                              "tests/test_master_text.py", "tests/test_master_limits.py")),
