@@ -513,12 +513,17 @@ class MasterWriter:
     def _write_fx(self, sheet: Worksheet) -> None:
         content = self.content
         self._header(sheet, 0, ["Currency", f"{content.reporting_currency} per unit", "Note"], [10, 16, 70])
-        for row, currency in enumerate(self.fx_currencies, start=1):
-            self._text(sheet, row, 0, currency)
-            sheet.write_number(row, 1, content.fx[currency], self.formats["rate"])
-        sheet.write_string(1, 2, "Change a rate here and every converted total in the workbook follows.", self.formats["note"])
-        sheet.write_string(2, 2, "Rates come from portfolio.toml [fx]; the next sync writes them again from there.",
-                           self.formats["note"])
+        notes = ["Change a rate here and every converted total in the workbook follows.",
+                 "Rates come from portfolio.toml [fx]; the next sync writes them again from there."]
+        # Row by row: in constant_memory mode XlsxWriter drops a cell written to a row it has moved past,
+        # so the notes go beside the rates as each row is written, not after them.
+        for row in range(1, max(len(self.fx_currencies), len(notes)) + 1):
+            if row <= len(self.fx_currencies):
+                currency = self.fx_currencies[row - 1]
+                self._text(sheet, row, 0, currency)
+                sheet.write_number(row, 1, content.fx[currency], self.formats["rate"])
+            if row <= len(notes):
+                sheet.write_string(row, 2, notes[row - 1], self.formats["note"])
         sheet.freeze_panes(1, 0)
 
     def _fx_rate_formula(self, currency_cell: str) -> str:
@@ -789,8 +794,11 @@ class MasterWriter:
         headers = ["Source", "Kind", "Project ID", "Status", "Errors", "Warnings", "First Findings", "Last Checked",
                    "Last Good Sync", "Template Version"]
         self._header(sheet, 0, headers, [36, 12, 12, 18, 8, 9, 90, 20, 20, 10])
-        order = {"unreadable": 0, "invalid": 1, "never valid": 1, "missing": 2, "conflict": 3, "ok": 9}
-        rows = sorted(self.content.sources, key=lambda s: (order.get(s.status.split()[0], 5), s.label))
+        # A status starts with its problem: "unreadable, never valid", "invalid, last good data kept",
+        # "conflict: ...", "missing", "ok"; the worst come first.
+        order = {"unreadable": 0, "invalid": 1, "missing": 2, "conflict": 3, "ok": 9}
+        rows = sorted(self.content.sources,
+                      key=lambda s: (order.get(re.split(r"[\s,:;]", s.status.strip(), maxsplit=1)[0], 5), s.label))
         wrap = self.book.add_format({"text_wrap": True, "valign": "top"})
         for r, source in enumerate(rows, start=1):
             values = [source.label, source.kind, source.project_id, source.status, source.errors, source.warnings]
