@@ -303,6 +303,29 @@ def test_the_history_row_rounds_money_to_the_cent() -> None:
                                    "variance": -0.67, "open_risks": 3, "high_risks": 1}
 
 
+def test_a_budget_of_exactly_one_still_has_a_variance_percentage() -> None:
+    records = {"PRJ-1": ({"program": "Tiny", "currency": "USD"}, {
+        "budget": [budget_line("L1", "Labour", "CC-1", "2026-04-01", "USD", 1, 0.5, 1)]})}
+    portfolio = build_portfolio(records)
+    rollup = project_rollup(portfolio, FX)
+    assert rollup.loc["PRJ-1", ["budget", "eac", "variance", "variance_pct"]].tolist() == [1, 1.5, -0.5, -0.5]
+    assert program_rollup(portfolio.projects, rollup).loc["Tiny", "variance_pct"] == -0.5
+
+
+def test_a_portfolio_without_projects_has_empty_rollups_and_zero_headline_figures() -> None:
+    portfolio = consolidate([], {}.get)
+    rollup = project_rollup(portfolio, FX)
+    assert rollup.empty and list(rollup.columns) == ROLLUP_COLUMNS
+    assert key_figures(rollup) == {"projects": 0, "budget": 0.0, "actual": 0.0, "eac": 0.0, "variance": 0.0,
+                                   "open_risks": 0, "high_risks": 0}
+    assert overflowing_projects(rollup) == []
+    assert program_rollup(portfolio.projects, rollup).empty
+    finance = group_rollup(portfolio, FX, "category")
+    assert finance.empty and list(finance.columns) == FINANCE_COLUMNS
+    assert raid_and_changes(portfolio, FX, AS_OF).empty
+    assert set(heat_map(portfolio).values()) == {0}
+
+
 # ---- the Programs sheet ----------------------------------------------------------------------------------
 
 def test_programs_sum_their_projects_exactly_by_name_and_a_project_in_none_is_in_the_blank_program() -> None:
@@ -361,6 +384,7 @@ def test_finance_groups_add_up_converted_lines_by_their_exact_label(by: str, exp
     figures = group_rollup(PORTFOLIO, FX, by)
     assert list(figures.columns) == FINANCE_COLUMNS
     assert table(figures) == expected
+    assert list(figures["label"]) == [row[0] for row in expected.values()]  # a blank label is None (a blank cell), not NaN
     assert list(figures.index) == sorted(expected)
 
 
