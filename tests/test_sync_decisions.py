@@ -214,9 +214,9 @@ def test_a_missing_spreadsheet_is_surely_gone_only_when_drive_was_listed() -> No
 
 def test_which_known_sources_the_configuration_still_names(tmp_path: Path) -> None:
     (tmp_path / "real").mkdir()
-    (tmp_path / "link").symlink_to(tmp_path / "real")
+    (tmp_path / "Xlink").symlink_to(tmp_path / "real")  # a capital X: no glob character
     base = tmp_path.resolve()
-    excel_only = config(tmp_path, SourceSpec("excel", "projects/*.xlsx"), SourceSpec("excel", "link/one.xlsx"),
+    excel_only = config(tmp_path, SourceSpec("excel", "projects/*.xlsx"), SourceSpec("excel", "Xlink/one.xlsx"),
                         SourceSpec("excel", "/abs/elsewhere/[ab].xlsx"))
     assert still_configured(f"file:{base}/projects/a.xlsx", excel_only)
     assert not still_configured(f"file:{base}/other/a.xlsx", excel_only)
@@ -229,6 +229,7 @@ def test_which_known_sources_the_configuration_still_names(tmp_path: Path) -> No
     with_google = config(tmp_path, SourceSpec("google_folder", "folder-id"))
     assert still_configured("gsheet:1AbC", with_google)
     assert not still_configured("google:folder-id", with_google)
+    assert not still_configured("glob:projects/*.xlsx", with_google)
     assert not still_configured(f"file:{base}/projects/a.xlsx", with_google)
     assert not still_configured("file:/abs/elsewhere/b.xlsx", config(tmp_path, SourceSpec("google_sheet", "x"),
                                                                        SourceSpec("excel", "/abs/elsewhere/a.xlsx")))
@@ -458,7 +459,8 @@ def test_a_cell_changed_in_one_file_is_taken_from_it() -> None:
 
 @pytest.mark.parametrize(("master_stamp", "beside_stamp", "winner"), [
     (NEWER, OLDER, "master"), (OLDER, NEWER, "side copy"), (NEWER, NEWER, "master"), (None, OLDER, "side copy"),
-    (OLDER, None, "master"), (None, None, "master")])
+    (OLDER, None, "master"), (None, None, "master"),
+    (None, (1, 10), "side copy")])
 def test_a_cell_changed_in_both_files_is_taken_from_the_one_saved_last(
         master_stamp: tuple[int, int] | None, beside_stamp: tuple[int, int] | None, winner: str) -> None:
     master = MasterComments(shown={"PRJ-001"}, stamp=master_stamp, comments={"PRJ-001": {"Finance comment": "master"}})
