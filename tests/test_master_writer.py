@@ -188,6 +188,22 @@ def subtotalled(tmp_path_factory: pytest.TempPathFactory) -> Master:
     return Master(path)
 
 
+@pytest.fixture(autouse=True)
+def _each_test_reaches_the_writer(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """mutmut runs each mutant against the tests it saw call the mutated function while it collected its
+    stats (MUTANT_UNDER_TEST=stats), and it credits a module-scoped fixture's calls to the first test that
+    set it up. So that every test reading a shared master meets every mutant of the writer, each one
+    writes that master again while mutmut collects; in a mutant's own run the master is written once."""
+    if os.environ.get("MUTANT_UNDER_TEST") != "stats":
+        return
+    if "master" in request.fixturenames:
+        write_master(tmp_path_factory.mktemp("stats") / "master.xlsx", content())
+    if "subtotalled" in request.fixturenames:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(master_module, "INLINE_PARTS_LIMIT", 0)
+            write_master(tmp_path_factory.mktemp("stats") / "master.xlsx", content())
+
+
 # ---- Portfolio ------------------------------------------------------------------------------------------
 
 def test_portfolio_rows_cache_each_projects_figures_in_usd(master: Master) -> None:
