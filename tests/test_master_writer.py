@@ -41,6 +41,7 @@ from pmo_sheets.master import (
     DataColumn,
     DataSheetRefs,
     MasterContent,
+    MasterWriter,
     PartsFigure,
     SourceStatus,
     _cell_value,
@@ -489,6 +490,7 @@ def test_figures_over_many_parts_add_up_per_part_subtotals_each_cached(subtotall
     assert rows["Portfolio!U2"][1] == "MAX"
     assert subtotalled.formula("Portfolio", "U2").startswith("=MAX('Part subtotals'!$D$")
     assert sheet.freeze_panes == "D2"
+    assert None not in [sheet.cell(row, 1).value for row in range(1, sheet.max_row + 1)]  # one row after another
 
     every = [(row[0], row[3:]) for row in subtotalled.values["Part subtotals"].iter_rows(min_row=2, values_only=True)]
     cached = dict(every)  # % complete has two rows, the count then the sum: the dict keeps the sum
@@ -690,6 +692,8 @@ def test_schema_columns_show_as_their_kind_on_data_sheets() -> None:
     due = next(c for c in columns if c.field == "due")
     assert (due.header, due.kind) == ("Due Date", "date")
     assert all(c.width <= 40 for c in columns)
+    summary = next(c for c in schema_data_columns("status") if c.field == "summary")
+    assert (summary.kind, summary.width) == ("text", 40)  # 50 wide on the template: a data sheet starts at 40
 
 
 # ---- the file -------------------------------------------------------------------------------------------
@@ -748,9 +752,138 @@ def test_the_master_keeps_its_file_mode_and_a_new_one_follows_the_umask(previous
     assert seen == [2, 1, 2, 2, 2, 2, 2, 2, 0, 0, 0, 2, 1, -1]
     old = os.umask(0o027)
     try:
-        fresh = tmp_path / "new" / "master.xlsx"
+        fresh = tmp_path / "new" / "folder" / "master.xlsx"  # folders made as needed
         write_master(fresh, content())
     finally:
         os.umask(old)
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o640
     assert sorted(p.name for p in fresh.parent.iterdir()) == ["master.xlsx"]
+
+
+def test_a_disk_full_while_zipping_closes_the_half_written_zip_and_removes_it(previous: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import xlsxwriter.workbook
+    opened: list[zipfile.ZipFile] = []
+
+    class FullDisk(zipfile.ZipFile):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            opened.append(self)
+
+        def write(self, *args: Any, **kwargs: Any) -> None:
+            raise OSError(28, "No space left on device")
+    monkeypatch.setattr(xlsxwriter.workbook, "ZipFile", FullDisk)
+    with pytest.raises(OSError, match="No space left on device"):
+        write_master(previous, content())
+    # Closed now, not by the garbage collector later (which would fail again and print to stderr).
+    assert len(opened) == 1 and opened[0].fp is None
+    assert previous.read_bytes() == b"previous master"
+    assert sorted(p.name for p in previous.parent.iterdir()) == ["master.xlsx"]
+
+
+def test_a_file_error_without_an_os_error_is_still_an_os_error(previous: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import xlsxwriter.workbook
+
+    def refuse(self: Any) -> None:
+        raise xlsxwriter.workbook.FileCreateError("cannot create the file")
+    monkeypatch.setattr(xlsxwriter.workbook.Workbook, "_store_workbook", refuse)
+    with pytest.raises(OSError, match=r"^cannot create the file$") as raised:
+        write_master(previous, content())
+    assert type(raised.value) is OSError
+    assert isinstance(raised.value.__cause__, xlsxwriter.workbook.FileCreateError)
+    assert sorted(p.name for p in previous.parent.iterdir()) == ["master.xlsx"]
+
+
+def test_a_formula_over_excels_8192_characters_is_refused(tmp_path: Path) -> None:
+    writer = MasterWriter(tmp_path / "master.xlsx", content())
+    sheet = writer._sheet("Sums")
+    longest = "=" + "1+" * 4_095 + "1"  # 8,192 characters: what Excel holds
+    assert len(longest) == 8_192
+    writer._formula(sheet, 0, 0, longest, None, 4_096)
+    with pytest.raises(RuntimeError, match=r"^Sums!C5: a formula of 8,193 characters, over Excel's 8,192$"):
+        writer._formula(sheet, 4, 2, longest + "0", None, 0)
+    writer.book.close()
+
+
+def style(cell: Any) -> dict[str, Any]:
+    """What a reader sees of a cell's format."""
+    font, fill, alignment, border = cell.font, cell.fill, cell.alignment, cell.border
+
+    def rgb(colour: Any) -> str | None:  # a theme colour (the default) is no colour of ours
+        return colour.rgb if colour is not None and colour.type == "rgb" else None
+    return {"bold": bool(font.b), "italic": bool(font.i), "size": font.sz, "colour": rgb(font.color),
+            "fill": fill.fgColor.rgb if fill.fill_type == "solid" else None,
+            "wrap": bool(alignment.wrap_text), "vertical": alignment.vertical, "horizontal": alignment.horizontal,
+            "borders": tuple(side.style for side in (border.left, border.right, border.top, border.bottom)),
+            "border colour": rgb(border.left.color),
+            "number": cell.number_format}
+
+
+PLAIN = {"bold": False, "italic": False, "size": 11, "colour": None, "fill": None, "wrap": False, "vertical": None,
+         "horizontal": None, "borders": (None, None, None, None), "border colour": None, "number": "General"}
+
+
+def test_each_kind_of_cell_looks_as_a_reader_expects(master: Master) -> None:
+    portfolio, finance = master.formulas["Portfolio"], master.formulas["Finance"]
+    header = {**PLAIN, "bold": True, "colour": "FFFFFFFF", "fill": "FF1F4E78", "wrap": True, "vertical": "center",
+              "borders": ("thin",) * 4, "border colour": "FFBFBFBF"}
+    assert style(portfolio["A1"]) == header
+    assert style(master.formulas["Data quality"]["J1"]) == header
+    assert style(finance["A1"]) == {**PLAIN, "bold": True, "size": 14, "colour": "FF1F4E78"}
+    assert style(finance["A7"]) == {**PLAIN, "italic": True, "colour": "FF595959"}  # "(blank)"
+    assert style(finance["A2"]) == {**PLAIN, "italic": True, "colour": "FF595959", "wrap": True, "vertical": "top"}
+    assert style(portfolio["J2"]) == {**PLAIN, "fill": "FFFFF2CC", "borders": ("thin",) * 4, "number": "0.0000"}
+    total = {**PLAIN, "bold": True, "borders": (None, None, "thin", None)}
+    assert style(portfolio["A5"]) == total
+    assert style(portfolio["M5"]) == {**total, "number": MONEY}
+    assert style(portfolio["S5"]) == {**total, "number": "0"}
+    assert style(portfolio["R5"]) == {**total, "number": "0%"}
+    assert style(portfolio["AA2"]) == {**PLAIN, "fill": "FFFFF2CC", "wrap": True}
+    assert style(portfolio["Z2"]) == {**PLAIN, "wrap": True, "vertical": "top"}
+    assert style(portfolio["X2"]) == {**PLAIN, "number": "mmm yyyy"}
+    assert style(portfolio["A2"]) == PLAIN and style(portfolio["B2"]) == PLAIN
+    assert style(master.formulas["Risks"]["F4"]) == {**PLAIN, "bold": True, "fill": "FFFFC7CE", "horizontal": "center",
+                                                    "borders": ("thin",) * 4}
+    assert style(master.formulas["Data quality"]["G2"]) == {**PLAIN, "wrap": True, "vertical": "top"}
+
+
+def test_highlights_are_green_amber_and_red(master: Master) -> None:
+    def fills(sheet: str) -> dict[tuple[str, str], str]:
+        return {(str(rng.sqref), rule.formula[0] if rule.formula else rule.text): rule.dxf.fill.bgColor.rgb
+                for rng in master.formulas[sheet].conditional_formatting for rule in rng.rules}
+    assert fills("Portfolio") == {
+        ("V2:V4", 'ISERROR(SEARCH("ok",V2))'): "FFFFEB9C",
+        ("F2:F4", '"Green"'): "FFC6EFCE", ("F2:F4", '"Amber"'): "FFFFEB9C", ("F2:F4", '"Red"'): "FFFFC7CE",
+        ("Y2:Y4", '"Green"'): "FFC6EFCE", ("Y2:Y4", '"Amber"'): "FFFFEB9C", ("Y2:Y4", '"Red"'): "FFFFC7CE"}
+    quality = [(str(rng.sqref), rule.type, rule.operator, rule.text, rule.dxf.fill.bgColor.rgb)
+               for rng in master.formulas["Data quality"].conditional_formatting for rule in rng.rules]
+    assert quality == [("D2:D9", "beginsWith", "beginsWith", "ok", "FFC6EFCE"),
+                       ("D2:D9", "notContainsText", "notContains", "ok", "FFFFC7CE")]
+
+
+def widths(book: Workbook, sheet: str) -> list[int | None]:
+    """Each column's width as the sheet shows it, A onwards (XlsxWriter stores a width w as w + 0.71)."""
+    found: dict[int, int] = {}
+    for dimension in book[sheet].column_dimensions.values():
+        if dimension.width:
+            found.update({col: round(dimension.width - 0.71) for col in range(dimension.min, dimension.max + 1)})
+    return [found.get(col) for col in range(1, max(found) + 1)]
+
+
+def test_columns_are_as_wide_as_asked_or_as_their_content_needs(master: Master, subtotalled: Master) -> None:
+    # Widened past what the writer asks: text at 1.2 width units a character plus 2 (bold headers 1.32
+    # a character, wrapped headers by their longest word): "In Progress" 15, "Currency" 13, "% Complete"
+    # 13, "2026-06-01T00:00:00" 25, the longest Data quality status 60 (the most any column is widened).
+    book = master.formulas
+    assert widths(book, "Portfolio") == [12, 30, 22, 18, 15, 8, 14, 14, 13, 9, 13, 15, 15, 15, 15, 15, 15, 13, 9, 9, 11,
+                                         14, 25, 14, 10, 40, 40, 40]
+    assert widths(book, "Programs") == [26, 13, 16, 16, 16, 16, 16, 13, 10, 10]
+    assert widths(book, "Finance") == [26, 16, 16, 16, 16, 16, 13]
+    assert widths(book, "Risks") == [20, 9, 40, 17, 10, 9, 10, 9, 14, 34]
+    assert widths(book, "Data quality") == [36, 12, 12, 60, 10, 13, 90, 25, 25, 13]
+    assert widths(book, "History") == [25, 13, 12, 12, 12, 16, 16, 16, 16, 10, 10]
+    assert widths(book, "FX") == [13, 16, 70]
+    assert widths(book, "Comments archive") == [12, 20, 70, 25]
+    assert widths(book, "Budget data (2)") == [12, 22, 14, 8, 13, 11, 30, 14, 13, 14, 14, 14, 30, 10, 10, 11, 10, 13, 10]
+    assert widths(book, "Status data") == [12, 14, 11, 13, 10, 10, 40, 40, 40, 40, 30, 10, 10]
+    assert widths(subtotalled.formulas, "Part subtotals")[3:] == [14, 14]
