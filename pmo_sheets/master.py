@@ -615,8 +615,9 @@ class MasterWriter:
                           (18, "int"), (19, "int")):
             letter = column_letter(col + 1)
             cached = float(sum(_num(v) for v in rollup[_PORTFOLIO_FIELDS[col]])) if len(rollup) else 0.0
-            self._formula(sheet, total, col, f"SUM({letter}2:{letter}{last})", fmt[f"total_{kind}"],
-                          int(cached) if kind == "int" else cached)
+            # With no project the Total is row 2: SUM(M2:M1) would take in itself (a circular reference).
+            self._formula(sheet, total, col, f"SUM({letter}2:{letter}{last})" if len(projects) else "0",
+                          fmt[f"total_{kind}"], int(cached) if kind == "int" else cached)
         budget_total = float(rollup["budget"].sum()) if len(rollup) else 0.0
         variance_total = float(rollup["variance"].sum()) if len(rollup) else 0.0
         self._formula(sheet, total, 17, f'IF(M{total + 1}=0,"",Q{total + 1}/M{total + 1})', fmt["total_pct"],

@@ -84,11 +84,10 @@ SCOPES = [
     # The orchestration left in sync.py (reading, the store's transaction, writing the master) is reached only
     # through whole syncs, seconds a test: not run (docs/mutation_notes.md).
     Scope("sync", "pmo_sheets/sync.py", ("tests/test_sync.py", "tests/test_comments.py", "tests/test_pinned_behaviours.py")),
-    # test_master_cached_values.py syncs whole portfolios (seconds a test) and test_master_limits.py writes a
-    # forty-part master: test_master_writer.py pins the same figures, per-part subtotals and limits on a
-    # hand-made portfolio in about a second.
-    Scope("master", "pmo_sheets/master.py", ("tests/test_master_writer.py", "tests/test_master_rollups.py",
-                                             "tests/test_master_text.py")),
+    # test_master_cached_values.py syncs whole portfolios (seconds a test), test_master_limits.py writes a
+    # forty-part master, test_master_rollups.py and test_master_text.py a master each: test_master_writer.py
+    # pins the figures, formulas, per-part subtotals and limits on one hand-made portfolio written once.
+    Scope("master", "pmo_sheets/master.py", ("tests/test_master_writer.py",)),
 ]
 
 

@@ -339,19 +339,47 @@ def test_programs_formulas_compare_programs_exactly(master: Master) -> None:
     assert sheet.freeze_panes == "B2"
 
 
+def chart_parts(xml: str) -> list[str]:
+    """A chart's titles, series, colours, axes and legend, in order (cached data and boilerplate left out)."""
+    xml = re.sub(r"<c:(numCache|strCache)>.*?</c:\1>", "", xml)
+    return re.findall(r"<a:t>[^<]*</a:t>|<c:f>[^<]*</c:f>|<c:(?:barChart|lineChart)>|<c:barDir val=\"\w+\"/>"
+                      r"|srgbClr val=\"\w+\"|<c:numFmt formatCode=\"[^\"]*\" sourceLinked=\"0\"/>"
+                      r"|<c:legendPos val=\"\w+\"/>|<a:rPr lang=\"en-US\" sz=\"\d+\" b=\"1\"", xml)
+
+
 def test_programs_and_history_charts_plot_budget_against_eac(master: Master) -> None:
     charts = sorted(name for name in zipfile.ZipFile(master.path).namelist() if name.startswith("xl/charts/chart"))
     assert charts == ["xl/charts/chart1.xml", "xl/charts/chart2.xml"]
-    programs, history = master.xml(charts[0]), master.xml(charts[1])
-    assert "Budget vs EAC by program (USD)" in programs and "<c:barChart>" in programs
-    assert "<c:f>Programs!$C$1</c:f>" in programs and "<c:f>Programs!$F$1</c:f>" in programs
-    assert "<c:f>Programs!$A$2:$A$4</c:f>" in programs and "<c:f>Programs!$C$2:$C$4</c:f>" in programs
-    assert "<c:f>Programs!$F$2:$F$4</c:f>" in programs and 'val="1F4E78"' in programs and 'val="ED7D31"' in programs
-    assert "Budget and EAC over time (USD)" in history and "<c:lineChart>" in history
-    assert "<c:f>History!$F$1</c:f>" in history and "<c:f>History!$H$1</c:f>" in history
-    assert "<c:f>History!$A$2:$A$3</c:f>" in history and "<c:f>History!$H$2:$H$3</c:f>" in history
-    drawing = master.xml("xl/drawings/drawing1.xml")
-    assert "<xdr:row>6</xdr:row>" in drawing  # below the three program rows and a gap
+    assert chart_parts(master.xml(charts[0])) == [
+        '<a:rPr lang="en-US" sz="1200" b="1"', "<a:t>Budget vs EAC by program (USD)</a:t>",
+        "<c:barChart>", '<c:barDir val="col"/>',
+        "<c:f>Programs!$C$1</c:f>", 'srgbClr val="1F4E78"', "<c:f>Programs!$A$2:$A$4</c:f>", "<c:f>Programs!$C$2:$C$4</c:f>",
+        "<c:f>Programs!$F$1</c:f>", 'srgbClr val="ED7D31"', "<c:f>Programs!$A$2:$A$4</c:f>", "<c:f>Programs!$F$2:$F$4</c:f>",
+        "<a:t>Program</a:t>", 'srgbClr val="D9D9D9"', "<a:t>USD</a:t>", '<c:numFmt formatCode="#,##0" sourceLinked="0"/>',
+        '<c:legendPos val="b"/>']
+    assert chart_parts(master.xml(charts[1])) == [
+        '<a:rPr lang="en-US" sz="1200" b="1"', "<a:t>Budget and EAC over time (USD)</a:t>", "<c:lineChart>",
+        "<c:f>History!$F$1</c:f>", "<c:f>History!$A$2:$A$3</c:f>", "<c:f>History!$F$2:$F$3</c:f>",
+        "<c:f>History!$H$1</c:f>", "<c:f>History!$A$2:$A$3</c:f>", "<c:f>History!$H$2:$H$3</c:f>",
+        "<a:t>Sync</a:t>", "<a:t>USD</a:t>", '<c:numFmt formatCode="#,##0" sourceLinked="0"/>', '<c:legendPos val="b"/>']
+    # Programs: 720 x 360 pixels from A7 (below the three program rows and a gap); History: the default
+    # 480 x 288 from A5.
+    anchors = [re.findall(r"<xdr:(?:col|row)>(\d+)</xdr:(?:col|row)>", master.xml(f"xl/drawings/drawing{n}.xml"))
+               for n in (1, 2)]
+    assert anchors == [["0", "6", "5", "24"], ["0", "4", "4", "18"]]
+
+
+def test_one_sync_of_history_has_no_chart_and_no_program_none(tmp_path: Path) -> None:
+    path = tmp_path / "master.xlsx"
+    empty = portfolio_of([])
+    write_master(path, MasterContent("Empty", "USD", FX, empty, [], HISTORY[:1], "2026-06-01T10:00:00"))
+    with zipfile.ZipFile(path) as archive:
+        assert not [name for name in archive.namelist() if name.startswith("xl/charts/")]
+    written = Master(path)
+    assert written.row("Portfolio", 2, last="T") == ["Total", *[None] * 10, 0, 0, 0, 0, 0, 0, None, 0, 0]
+    assert written.formula("Portfolio", "M2") == "=0"  # not SUM(M2:M1), which would add up itself
+    assert written.formulas["Portfolio"].auto_filter.ref == "A1:AA2"
+    assert written.values["Programs"].max_row == 1
 
 
 # ---- Finance --------------------------------------------------------------------------------------------
@@ -750,13 +778,13 @@ def test_the_master_keeps_its_file_mode_and_a_new_one_follows_the_umask(previous
     assert zipfile.is_zipfile(previous)
     # Progress counts the rows of each data sheet part as written, then the rename waits for before_replace.
     assert seen == [2, 1, 2, 2, 2, 2, 2, 2, 0, 0, 0, 2, 1, -1]
-    old = os.umask(0o027)
+    old = os.umask(0o022)
     try:
         fresh = tmp_path / "new" / "folder" / "master.xlsx"  # folders made as needed
         write_master(fresh, content())
     finally:
         os.umask(old)
-    assert stat.S_IMODE(fresh.stat().st_mode) == 0o640
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o644  # rw for all, less the umask's write bits; never executable
     assert sorted(p.name for p in fresh.parent.iterdir()) == ["master.xlsx"]
 
 
@@ -845,6 +873,7 @@ def test_each_kind_of_cell_looks_as_a_reader_expects(master: Master) -> None:
     assert style(master.formulas["Risks"]["F4"]) == {**PLAIN, "bold": True, "fill": "FFFFC7CE", "horizontal": "center",
                                                     "borders": ("thin",) * 4}
     assert style(master.formulas["Data quality"]["G2"]) == {**PLAIN, "wrap": True, "vertical": "top"}
+    assert style(master.formulas["Data quality"]["G8"]) == {**PLAIN, "wrap": True, "vertical": "top"}  # none yet
 
 
 def test_highlights_are_green_amber_and_red(master: Master) -> None:
