@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -217,8 +218,10 @@ def still_configured(key: str, config: PortfolioConfig) -> bool:
     path = key.removeprefix("file:")
     for spec in config.sources:
         if spec.kind == "excel":
-            target = config.base.resolve() / spec.target  # an absolute target replaces the base
-            pattern = str(target) if set("*?[") & set(spec.target) else str(target.resolve())
+            # Resolved as discovery keys the files it finds (os.path.realpath): a glob under a linked folder
+            # names the files in the real one, and a link loop gives a path, not an error (Path.resolve
+            # raises on one in Python 3.11).
+            pattern = os.path.realpath(config.base / spec.target)  # an absolute target replaces the base
             if fnmatch.fnmatchcase(path, pattern):
                 return True
     return False

@@ -135,6 +135,23 @@ def test_vanished_source_is_missing_and_keeps_its_data(tmp_path: Path) -> None:
     assert "PRJ-0004" in portfolio_rows(config.master)
 
 
+def test_a_vanished_source_under_a_linked_folder_is_missing_too(tmp_path: Path) -> None:
+    # Discovery keys a file by its real path; the glob names the linked folder. The source used to leave the
+    # portfolio silently (exit 0, its project gone from the master) instead of being reported missing.
+    make_portfolio(tmp_path, count=2)
+    (tmp_path / "shared").symlink_to(tmp_path / "projects")
+    (tmp_path / "portfolio.toml").write_text(config_text(sources='path = "shared/*.xlsx"'))
+    config = load_config(tmp_path / "portfolio.toml")
+    run_sync(config)
+    (tmp_path / "projects" / "PRJ-0002.xlsx").unlink()
+
+    result = run_sync(config)
+
+    assert result.exit_code == 1 and result.counts["missing"] == 1
+    assert quality(config.master)["projects/PRJ-0002.xlsx"] == "missing, last good data kept"
+    assert "PRJ-0002" in portfolio_rows(config.master)
+
+
 def test_prune_missing_drops_a_vanished_source_and_archives_its_comments(tmp_path: Path) -> None:
     config, _ = make_portfolio(tmp_path)
     run_sync(config)

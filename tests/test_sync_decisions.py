@@ -197,6 +197,24 @@ def test_which_sources_with_damaged_records_can_be_read_again(kind: str, fingerp
     assert can_read_again(outcome(state, problem, source=discovered(state.key, kind, fingerprint))) is again
 
 
+def test_a_glob_under_a_linked_folder_still_names_the_files_in_the_real_one(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "shared").symlink_to(tmp_path / "real")
+    base = tmp_path.resolve()
+    linked = config(tmp_path, SourceSpec("excel", "shared/*.xlsx"))
+    assert still_configured(f"file:{base}/real/a.xlsx", linked)  # discovery keys it by its real path
+    assert not still_configured(f"file:{base}/real/a.xlsm", linked)
+    assert not still_configured(f"file:{base}/elsewhere/a.xlsx", linked)
+
+
+def test_a_link_loop_in_the_configuration_is_no_error(tmp_path: Path) -> None:
+    (tmp_path / "loop.xlsx").symlink_to(tmp_path / "loop.xlsx")
+    looped = config(tmp_path, SourceSpec("excel", "loop.xlsx"), SourceSpec("excel", "projects/*.xlsx"))
+    assert still_configured(f"file:{tmp_path.resolve()}/projects/a.xlsx", looped)
+    assert still_configured(f"file:{tmp_path.resolve()}/loop.xlsx", looped)
+    assert not still_configured(f"file:{tmp_path.resolve()}/other.xlsx", looped)
+
+
 def test_a_missing_file_is_surely_gone_only_while_its_folder_is_there(tmp_path: Path) -> None:
     (tmp_path / "projects").mkdir()
     assert surely_gone(f"file:{tmp_path}/projects/a.xlsx")
@@ -220,7 +238,7 @@ def test_which_known_sources_the_configuration_still_names(tmp_path: Path) -> No
                         SourceSpec("excel", "/abs/elsewhere/[ab].xlsx"))
     assert still_configured(f"file:{base}/projects/a.xlsx", excel_only)
     assert not still_configured(f"file:{base}/other/a.xlsx", excel_only)
-    assert still_configured(f"file:{base}/real/one.xlsx", excel_only)  # a plain path is resolved like discovery does
+    assert still_configured(f"file:{base}/real/one.xlsx", excel_only)  # a path is resolved as discovery does
     assert not still_configured(f"file:{base}/real/two.xlsx", excel_only)
     assert still_configured("file:/abs/elsewhere/b.xlsx", excel_only)  # an absolute target replaces the base
     assert not still_configured("file:/abs/elsewhere/c.xlsx", excel_only)
@@ -242,12 +260,12 @@ def result_with(tmp_path: Path, *outcomes: SourceOutcome, **fields: Any) -> Sync
 
 
 def test_the_counts_of_a_sync(tmp_path: Path) -> None:
-    result = result_with(tmp_path, outcome(known(), None), outcome(known(), None, read=False),
+    result = result_with(tmp_path, outcome(known(), None), outcome(known(), None), outcome(known(), None, read=False),
                          outcome(known(), "invalid"), outcome(known(), "invalid", read=False),
                          outcome(known(), "unreadable"), outcome(known(), "missing", read=False),
                          outcome(known(), "conflict", read=False))
-    assert result.counts == {"read": 3, "unchanged": 3, "invalid": 2, "unreadable": 1, "missing": 1, "conflict": 1}
-    assert result.count("read") == 3
+    assert result.counts == {"read": 4, "unchanged": 3, "invalid": 2, "unreadable": 1, "missing": 1, "conflict": 1}
+    assert result.count("read") == 4
     assert result_with(tmp_path).counts == {"read": 0, "unchanged": 0, "invalid": 0, "unreadable": 0, "missing": 0,
                                             "conflict": 0}
 
@@ -468,6 +486,20 @@ def test_a_cell_changed_in_both_files_is_taken_from_the_one_saved_last(
     merged = merged_with_side_copy(master, beside, {"PRJ-001": {"Finance comment": "base"}})
     assert merged.comments == {"PRJ-001": {"Finance comment": winner}}
     assert merged.stamp == master_stamp  # what changed_since() watches: the master finance saves
+
+
+@pytest.mark.parametrize(("master_stamp", "beside_stamp"), [(NEWER, OLDER), (OLDER, NEWER)])
+def test_a_column_or_project_new_since_the_last_sync_is_kept_from_either_file(
+        master_stamp: tuple[int, int], beside_stamp: tuple[int, int]) -> None:
+    master = MasterComments(shown={"PRJ-001", "PRJ-NEW"}, stamp=master_stamp,
+                            comments={"PRJ-001": {"Finance comment": "base", "Risk note": "typed in the master"},
+                                      "PRJ-NEW": {"Finance comment": "first comment"}})
+    beside = MasterComments(shown={"PRJ-001"}, stamp=beside_stamp,
+                            comments={"PRJ-001": {"Finance comment": "base", "Owner": "typed in the side copy"}})
+    merged = merged_with_side_copy(master, beside, {"PRJ-001": {"Finance comment": "base"}})
+    assert merged.comments == {"PRJ-001": {"Finance comment": "base", "Risk note": "typed in the master",
+                                           "Owner": "typed in the side copy"},
+                               "PRJ-NEW": {"Finance comment": "first comment"}}
 
 
 def test_a_cell_cleared_in_one_file_stays_cleared() -> None:
