@@ -588,6 +588,7 @@ def test_data_sheet_cells_keep_their_kind_lineage_and_group_keys(master: Master)
     assert master.formulas["Task data (2)"]["I2"].value is None  # the blank % complete stays blank
     assert master.formulas["Risk data"]["G2"].number_format == "0"
     assert master.formulas["Resource data"].max_row == 1  # an empty table: its header only
+    assert master.formulas["Resource data"].auto_filter.ref == "A1:L2"
 
 
 # ---- the other sheets -----------------------------------------------------------------------------------
@@ -644,8 +645,9 @@ def test_fx_and_comments_archive(master: Master) -> None:
 def test_the_master_is_marked_as_ours_and_prints_with_its_heading(master: Master) -> None:
     properties = master.xml("docProps/custom.xml")
     assert re.search(r"<vt:lpwstr>pmo-sheets [0-9.]+[^<]*</vt:lpwstr>", properties)
-    assert "Hand portfolio" in master.formulas["Portfolio"].oddHeader.center.text + \
-        master.formulas["Portfolio"].oddHeader.left.text + master.formulas["Portfolio"].oddHeader.right.text
+    for sheet in ("Portfolio", "Finance", "Budget data (2)"):
+        header = master.formulas[sheet].oddHeader
+        assert (header.left.text, header.right.text) == ("Hand portfolio", "synced 2026-06-01T10:00:00")
 
 
 def test_rich_text_lookalikes_are_written_as_typed(tmp_path: Path) -> None:
@@ -658,6 +660,11 @@ def test_rich_text_lookalikes_are_written_as_typed(tmp_path: Path) -> None:
     assert written.value("Portfolio", "B2") == "<r>x</r>"
     assert written.value("Portfolio", "AA2") == "<r>y</r>"
     assert written.formulas["Portfolio"]["AA2"].fill.fgColor.rgb == "FFFFF2CC"
+    # One project: every range is the one row.
+    rules = {str(rng.sqref) for rng in written.formulas["Portfolio"].conditional_formatting}
+    assert rules == {"V2", "F2", "Y2"}
+    assert written.formula("Programs", "B2") == "=SUMPRODUCT(--EXACT(Portfolio!$C$2:$C$2,$A2))"
+    assert written.formulas["Portfolio"].auto_filter.ref == "A1:AA2"
 
 
 # ---- building blocks ------------------------------------------------------------------------------------
@@ -735,6 +742,20 @@ def test_too_many_parts_is_a_configuration_error_and_nothing_is_written(tmp_path
         write_master(tmp_path / "master.xlsx", MasterContent("Big", "USD", FX, portfolio_of([(fields, {"tasks": tasks})]),
                                                              [], [], "2026-06-01T10:00:00", max_rows=2))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_table_may_take_as_many_parts_as_allowed_and_no_more(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(master_module, "MAX_PARTS", 2)
+    fields, _ = PROJECTS[0]
+    path = tmp_path / "master.xlsx"
+    write_master(path, MasterContent("Two", "USD", FX, portfolio_of([(fields, {"tasks": [task("1", 0.5), task("2", None)]})]),
+                                     [], [], "2026-06-01T10:00:00", max_rows=2))
+    assert "Task data (2)" in openpyxl.load_workbook(path, read_only=True).sheetnames
+    tasks = [task(str(i), None) for i in range(1, 4)]
+    with pytest.raises(ConfigError, match=r"^Task data has 3 rows: at max_rows_per_sheet = 2 that is 3 sheets, more "
+                                          r"than the 2 one table may take; raise max_rows_per_sheet to at least 3 "):
+        write_master(path, MasterContent("Three", "USD", FX, portfolio_of([(fields, {"tasks": tasks})]), [], [],
+                                         "2026-06-01T10:00:00", max_rows=2))
 
 
 @pytest.fixture
