@@ -542,6 +542,24 @@ def test_figures_over_many_parts_add_up_per_part_subtotals_each_cached(subtotall
     assert subtotalled.row("Finance", 12, last="F") == ["CC-1", 550, 190, 200, 390, 160]
 
 
+def test_only_the_figures_that_outgrow_a_formula_go_through_part_subtotals(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # One project with its tasks on two sheets: the two figures of % complete (133 and 119 characters)
+    # outgrow a limit of 110, the figures of one-sheet tables (under 100) do not.
+    monkeypatch.setattr(master_module, "INLINE_PARTS_LIMIT", 110)
+    fields, tables = PROJECTS[0]
+    path = tmp_path / "master.xlsx"
+    write_master(path, MasterContent("Tasks", "USD", FX, portfolio_of([(fields, {"tasks": tables["tasks"]})]), [], [],
+                                     "2026-06-01T10:00:00", max_rows=3))
+    written = Master(path)
+    feeds = [row[:3] for row in written.formulas["Part subtotals"].iter_rows(min_row=2, values_only=True)]
+    assert feeds[:2] == [("Portfolio!K2", "SUM", "Task data"), ("Portfolio!K2", "SUM", "Task data")]
+    assert not [feed for feed in feeds if feed[0].startswith(("Portfolio!", "Finance!", "Risks!"))][2:]
+    assert written.formula("Portfolio", "M2").startswith("=(SUMIFS(")
+    assert written.value("Portfolio", "K2") == 0.75
+    assert widths(written.formulas, "Part subtotals")[2:] == [14, 14, 14]  # sheet names of nine letters fit in 14
+
+
 def test_per_part_subtotals_name_cells_of_the_sheet_they_feed(subtotalled: Master) -> None:
     rows = {row[0]: row for row in subtotalled.formulas["Part subtotals"].iter_rows(min_row=2, values_only=True)}
     assert rows["Finance!B5"][3] == ("=SUMPRODUCT(SUMIFS('Budget data'!$J$2:$J$3,'Budget data'!$P$2:$P$3,Finance!$G5,"
@@ -809,8 +827,9 @@ def test_the_master_keeps_its_file_mode_and_a_new_one_follows_the_umask(previous
     assert sorted(p.name for p in fresh.parent.iterdir()) == ["master.xlsx"]
 
 
-def test_a_disk_full_while_zipping_closes_the_half_written_zip_and_removes_it(previous: Path,
-                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("closing_error", [OSError(28, "No space left on device"), ValueError("closed file")])
+def test_a_disk_full_while_zipping_closes_the_half_written_zip_and_removes_it(
+        previous: Path, monkeypatch: pytest.MonkeyPatch, closing_error: Exception) -> None:
     import xlsxwriter.workbook
     opened: list[zipfile.ZipFile] = []
 
@@ -821,9 +840,13 @@ def test_a_disk_full_while_zipping_closes_the_half_written_zip_and_removes_it(pr
 
         def write(self, *args: Any, **kwargs: Any) -> None:
             raise OSError(28, "No space left on device")
+
+        def _write_end_record(self) -> None:  # closing fails too, on the same full disk
+            raise closing_error
     monkeypatch.setattr(xlsxwriter.workbook, "ZipFile", FullDisk)
-    with pytest.raises(OSError, match="No space left on device"):
+    with pytest.raises(OSError, match="No space left on device") as raised:
         write_master(previous, content())
+    assert raised.value is not closing_error
     # Closed now, not by the garbage collector later (which would fail again and print to stderr).
     assert len(opened) == 1 and opened[0].fp is None
     assert previous.read_bytes() == b"previous master"
@@ -937,3 +960,22 @@ def test_columns_are_as_wide_as_asked_or_as_their_content_needs(master: Master, 
     assert widths(book, "Budget data (2)") == [12, 22, 14, 8, 13, 11, 30, 14, 13, 14, 14, 14, 30, 10, 10, 11, 10, 13, 10]
     assert widths(book, "Status data") == [12, 14, 11, 13, 10, 10, 40, 40, 40, 40, 30, 10, 10]
     assert widths(subtotalled.formulas, "Part subtotals")[3:] == [14, 14]
+
+
+def test_overdue_raid_items_per_part_are_judged_on_the_sync_date(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(master_module, "INLINE_PARTS_LIMIT", 0)
+    fields, _ = PROJECTS[0]
+    raid = [{"raid_id": "I-1", "type": "Issue", "title": "Late", "due": "2026-05-01", "priority": "High", "status": "Open"},
+            {"raid_id": "I-2", "type": "Issue", "title": "Soon", "due": "2026-07-01", "priority": "High", "status": "Open"},
+            {"raid_id": "I-3", "type": "Issue", "title": "Done", "due": "2026-05-01", "priority": "High",
+             "status": "Closed"}]
+    path = tmp_path / "master.xlsx"
+    write_master(path, MasterContent("RAID", "USD", FX, portfolio_of([(fields, {"raid": raid})]), [], [],
+                                     "2026-06-01T10:00:00", max_rows=3))
+    written = Master(path)
+    overdue = [(row[3:5], cached[3:5]) for row, cached in zip(
+        written.formulas["Part subtotals"].iter_rows(min_row=2, values_only=True),
+        written.values["Part subtotals"].iter_rows(min_row=2, values_only=True), strict=True)
+        if row[2] == "RAID data" and '"<"&' in row[3]]
+    # Synced on 1 June: I-1 (due 1 May, open) is overdue, on the first part; I-2 is not yet, I-3 is closed.
+    assert [cached for _, cached in overdue] == [(1, 0)]
