@@ -47,9 +47,9 @@ def test_every_sheet_has_a_page_setup(demo_master: Path) -> None:
     assert portfolio.print_title_rows == "$1:$1"
     assert portfolio.print_area == "'Portfolio'!$A$1:$AA$12"  # 10 projects, the total row, the Finance comment
     assert book["FX"].page_setup.orientation == "portrait"  # three narrow columns
-    # The Programs chart is inside the print area: 4 programs, then the chart from row 7 down.
-    last_row = int(re.search(r"\$(\d+)$", book["Programs"].print_area).group(1))
-    assert last_row >= 7 + 18
+    # The Programs chart is inside the print area: 4 programs under the header, the chart from row 8 down,
+    # 360 px tall = 18 rows of 20 px (its last row is 25, zero-based), 720 px wide = columns A to J.
+    assert book["Programs"].print_area == "'Programs'!$A$1:$J$26"
 
 
 @pytest.mark.soffice
