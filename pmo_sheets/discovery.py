@@ -25,7 +25,10 @@ class DiscoveredSource:
 
     ``key`` is its stable identity in the state store (``file:/abs/path.xlsx``, ``gsheet:ID``);
     ``label`` is what people see (a path relative to the config, or a spreadsheet's title);
-    ``fingerprint`` is None when it cannot be known cheaply (the source is then always read).
+    ``fingerprint`` is None when it cannot be known cheaply (the source is then always read);
+    ``found_as`` is a file's absolute path as the configured path or glob named it, links not resolved
+    (``/portfolio/projects/a.xlsx`` for a link to ``/elsewhere/a.xlsx``), so that a deleted link is still
+    known to have been named by the configuration; None for a Google spreadsheet.
     """
 
     key: str
@@ -33,6 +36,7 @@ class DiscoveredSource:
     label: str
     locator: str  # what the reader needs: a file path, or a spreadsheet ID
     fingerprint: str | None
+    found_as: str | None = None
 
 
 def file_fingerprint(path: Path) -> str | None:
@@ -102,6 +106,12 @@ def safe_glob(pattern: str, *, limit: int = MAX_PATHS_VISITED,
     return sorted(path[2:] if path.startswith("./") and not pattern.startswith("./") else path for path in matches)
 
 
+def names_path(pattern: str, path: str) -> bool:
+    """Whether a configured path or glob names ``path`` as :func:`safe_glob` finds files: folder by folder
+    (``*`` never crosses a ``/``), ``**`` standing for any number of folders, none included. Both absolute."""
+    return _matches(pattern.replace(os.sep, "/").split("/"), path.replace(os.sep, "/").split("/"))
+
+
 def _matches(pattern: list[str], parts: list[str]) -> bool:
     """Whether path components match pattern components, ``**`` standing for any number of folders."""
     if not pattern:
@@ -137,5 +147,6 @@ def discover_excel(pattern: str, base: Path, *, exclude: Collection[Path] = (), 
             label = str(resolved.relative_to(base_resolved))
         except ValueError:
             label = str(resolved)
-        found.append(DiscoveredSource(f"file:{resolved}", "excel", label, str(resolved), file_fingerprint(resolved)))
+        found.append(DiscoveredSource(f"file:{resolved}", "excel", label, str(resolved), file_fingerprint(resolved),
+                                      found_as=os.path.abspath(path)))
     return found

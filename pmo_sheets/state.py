@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS sources (
     good_project_id TEXT,
     good_template TEXT,
     payload BLOB,
-    template_version TEXT
+    template_version TEXT,
+    found_as TEXT
 );
 CREATE TABLE IF NOT EXISTS history (
     id INTEGER PRIMARY KEY AUTOINCREMENT,  -- two syncs in the same second are two rows, never one
@@ -67,17 +68,17 @@ CREATE TABLE IF NOT EXISTS comments (
 # changes SQLite reads alike or "XX" syntax errors; what each statement does is pinned by tests/test_state_store.py.
 _SOURCE_FIELDS = ("key, kind, label, fingerprint, status, project_id, template, errors, warnings, findings, first_seen, "
                   "last_checked, last_good_sync")
-_SELECT_SOURCES = (f"SELECT {_SOURCE_FIELDS}, payload IS NOT NULL, good_project_id, good_template, template_version "
-                   "FROM sources")
-_SAVE_SOURCE_WITH_RECORDS = (f"INSERT OR REPLACE INTO sources ({_SOURCE_FIELDS}, template_version, good_project_id, "
-                             "good_template, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+_SELECT_SOURCES = (f"SELECT {_SOURCE_FIELDS}, payload IS NOT NULL, good_project_id, good_template, template_version, "
+                   "found_as FROM sources")
+_SAVE_SOURCE_WITH_RECORDS = (f"INSERT OR REPLACE INTO sources ({_SOURCE_FIELDS}, template_version, found_as, "
+                             "good_project_id, good_template, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 # Without records: the first sighting and the last good records (and their project and template) stay as stored.
 _SAVE_SOURCE = (
-    f"INSERT INTO sources ({_SOURCE_FIELDS}, template_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+    f"INSERT INTO sources ({_SOURCE_FIELDS}, template_version, found_as) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
     "ON CONFLICT(key) DO UPDATE SET kind=excluded.kind, label=excluded.label, fingerprint=excluded.fingerprint, "
     "status=excluded.status, project_id=excluded.project_id, template=excluded.template, errors=excluded.errors, "
     "warnings=excluded.warnings, findings=excluded.findings, last_checked=excluded.last_checked, "
-    "last_good_sync=excluded.last_good_sync, template_version=excluded.template_version")
+    "last_good_sync=excluded.last_good_sync, template_version=excluded.template_version, found_as=excluded.found_as")
 _SELECT_PAYLOAD = "SELECT payload FROM sources WHERE key = ?"
 _DROP_PAYLOAD = "UPDATE sources SET payload = NULL, good_project_id = NULL, good_template = NULL WHERE key = ?"
 _FORGET_SOURCE = "DELETE FROM sources WHERE key = ?"
@@ -99,6 +100,7 @@ _KEY_HISTORY_BY_ID = (
     "INSERT INTO history (synced_at, figures) SELECT synced_at, figures FROM history_by_second ORDER BY synced_at; "
     "DROP TABLE history_by_second; COMMIT;")
 _ADD_TEMPLATE_VERSION = "ALTER TABLE sources ADD COLUMN template_version TEXT"
+_ADD_FOUND_AS = "ALTER TABLE sources ADD COLUMN found_as TEXT"
 _TABLE_NAMES = "SELECT name FROM sqlite_master WHERE type = 'table'"
 
 
@@ -173,6 +175,10 @@ class SourceState:
     good_project_id: str | None = None  # the project and template of the stored records
     good_template: str | None = None
     template_version: str | None = None  # the template version the source was last read as (Data quality)
+    # A file's path as its configured path or glob named it, before links are resolved (the key is the real
+    # path): a deleted link is then still known as one of the portfolio's files. None for a Google
+    # spreadsheet, and for a file recorded before it was kept (known by its real path alone, as then).
+    found_as: str | None = None
 
 
 def _findings(text: str) -> list[dict[str, Any]]:
@@ -216,6 +222,7 @@ class StateStore:
             self.db.executescript(_SCHEMA)
             self._key_history_by_id()
             self._add_template_version()
+            self._add_found_as()
         except sqlite3.Error as exc:
             self.db.close()
             raise state_error(path, exc) from None
@@ -232,6 +239,12 @@ class StateStore:
         columns = {row[1] for row in self.db.execute(_SOURCES_COLUMNS)}
         if "template_version" not in columns:
             self.db.execute(_ADD_TEMPLATE_VERSION)
+
+    def _add_found_as(self) -> None:
+        """Stores made before links were remembered kept only each file's real path: add the column (empty)."""
+        columns = {row[1] for row in self.db.execute(_SOURCES_COLUMNS)}
+        if "found_as" not in columns:
+            self.db.execute(_ADD_FOUND_AS)
 
     def __enter__(self) -> StateStore:
         return self
@@ -252,7 +265,7 @@ class StateStore:
         result = {}
         for row in self.db.execute(_SELECT_SOURCES):
             result[row[0]] = SourceState(*row[:9], _findings(row[9]), row[10], row[11], row[12], bool(row[13]), row[14], row[15],
-                                         template_version=row[16])
+                                         template_version=row[16], found_as=row[17])
         return result
 
     def payload(self, key: str) -> dict[str, Any] | None:
@@ -278,7 +291,7 @@ class StateStore:
         """Insert or update one source (inside the sync's transaction); stored records change only with ``payload``."""
         values = (state.key, state.kind, state.label, state.fingerprint, state.status, state.project_id, state.template,
                   state.errors, state.warnings, json.dumps(state.findings), state.first_seen, state.last_checked,
-                  state.last_good_sync, state.template_version)
+                  state.last_good_sync, state.template_version, state.found_as)
         if payload is not None:
             self.db.execute(_SAVE_SOURCE_WITH_RECORDS, (*values, state.good_project_id, state.good_template, pack(payload)))
             return

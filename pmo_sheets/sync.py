@@ -289,7 +289,8 @@ def _sync_with_store(config: PortfolioConfig, store: StateStore, result: SyncRes
         if prune_missing:
             missing = [o for o in outcomes if o.problem == "missing"]
             drive_listed = google is None or google.every_folder_listed
-            gone = {o.state.key for o in missing if surely_gone(o.state.key, drive_listed=drive_listed)}
+            gone = {o.state.key for o in missing
+                    if surely_gone(o.state.key, drive_listed=drive_listed, found_as=o.state.found_as)}
             result.pruned = sorted(o.state.label for o in missing if o.state.key in gone)
             result.not_pruned = sorted(o.state.label for o in missing if o.state.key not in gone)
             outcomes = [o for o in outcomes if o.state.key not in gone]
@@ -483,7 +484,8 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
             continue
         previous = known[source.key]
         problem = problem_of(previous)
-        state = replace(previous, label=source.label, status=status_text(problem, previous.has_payload))
+        state = replace(previous, label=source.label, found_as=source.found_as,
+                        status=status_text(problem, previous.has_payload))
         store.save_source(state)
         outcomes.append(SourceOutcome(source, state, False, problem))
     listed = {s.key for s in sources}
@@ -512,7 +514,7 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
         outcomes.append(SourceOutcome(DiscoveredSource(key, kind, label, label, None), state, True, "unreadable"))
     # When Drive itself could not be listed, the Google sources are not gone: they were not checked.
     for key, previous in known.items():
-        if key in listed or not still_configured(key, config):
+        if key in listed or not still_configured(key, config, previous.found_as):
             continue
         if listing_error and previous.kind == "google_sheet":
             finding = {"severity": ERROR, "rule": listing_error.code, "sheet": None, "cell": None,
@@ -525,8 +527,8 @@ def _record_sources(store: StateStore, config: PortfolioConfig, sources: list[Di
         else:
             state = replace(previous, status=status_text("missing", previous.has_payload))
             store.save_source(state)
-            outcomes.append(SourceOutcome(DiscoveredSource(key, previous.kind, previous.label, previous.label, None),
-                                          state, False, "missing"))
+            outcomes.append(SourceOutcome(DiscoveredSource(key, previous.kind, previous.label, previous.label, None,
+                                                           found_as=previous.found_as), state, False, "missing"))
     return outcomes
 
 

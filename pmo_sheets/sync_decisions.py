@@ -14,7 +14,6 @@ way are here, as plain functions of what it found, so that they can be tested on
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from typing import Any
 
 from pmo_sheets.config import PortfolioConfig
 from pmo_sheets.dependencies import SYNC_RULES
-from pmo_sheets.discovery import DiscoveredSource
+from pmo_sheets.discovery import DiscoveredSource, names_path
 from pmo_sheets.grid import Grid
 from pmo_sheets.master import ARCHIVE_SHEET, PORTFOLIO_SHEET, MasterWriter, SourceStatus
 from pmo_sheets.masterfile import InUse
@@ -159,7 +158,7 @@ def state_after_check(source: DiscoveredSource, check: Checked, previous: Source
         fingerprint=source.fingerprint if check.readable else None,
         status=status_text(problem, has_payload),
         project_id=check.project_id or (previous.project_id if previous else None),
-        template=check.template, template_version=check.template_version,
+        template=check.template, template_version=check.template_version, found_as=source.found_as,
         errors=check.errors, warnings=check.warnings, findings=check.findings,
         first_seen=previous.first_seen if previous else now_text(True), last_checked=now,
         last_good_sync=now if valid else (previous.last_good_sync if previous else None),
@@ -194,23 +193,29 @@ def can_read_again(outcome: SourceOutcome) -> bool:
     return outcome.source.kind == "excel" or (outcome.source.kind == "google_sheet" and outcome.source.fingerprint is not None)
 
 
-def surely_gone(key: str, *, drive_listed: bool = True) -> bool:
+def surely_gone(key: str, *, drive_listed: bool = True, found_as: str | None = None) -> bool:
     """Whether a missing source was really deleted, rather than out of reach with the folder it was in.
 
     A file whose folder is still there was deleted or moved away; when the folder itself is gone (a
     network share not mounted, a renamed folder) nothing can be concluded, and --prune-missing keeps it.
+    The folder is the one the file was found in (``found_as``, where it was recorded): for a link to a
+    workbook elsewhere, the link's folder, which the coordinator configured, not the workbook's.
     A Google spreadsheet is missing when Drive was listed and did not show it; but when a configured
     Drive folder could not be listed (no longer shared, not found, an error), its spreadsheets vanish
     from the listing with it, and which folder a spreadsheet was in is not recorded: then no Google
     spreadsheet is surely gone (``drive_listed`` False), as with a share that is offline.
     """
     if key.startswith("file:"):
-        return Path(key.removeprefix("file:")).parent.is_dir()
+        return Path(found_as or key.removeprefix("file:")).parent.is_dir()
     return drive_listed
 
 
-def still_configured(key: str, config: PortfolioConfig) -> bool:
-    """Whether a known source is still named by the configuration (a file under one of its paths or globs)."""
+def still_configured(key: str, config: PortfolioConfig, found_as: str | None = None) -> bool:
+    """Whether a known source is still named by the configuration (a file under one of its paths or globs).
+
+    A file counts as named when its real path (the key) or the path it was found as (``found_as``: a link
+    to a workbook elsewhere) matches a configured path or glob.
+    """
     if key.startswith(("google:", "glob:")):  # an entry of portfolio.toml that failed: kept only while it fails
         return False
     if not key.startswith("file:"):
@@ -222,7 +227,10 @@ def still_configured(key: str, config: PortfolioConfig) -> bool:
             # names the files in the real one, and a link loop gives a path, not an error (Path.resolve
             # raises on one in Python 3.11).
             pattern = os.path.realpath(config.base / spec.target)  # an absolute target replaces the base
-            if fnmatch.fnmatchcase(path, pattern):
+            if names_path(pattern, path):
+                return True
+            # The path as discovery found it, before links were resolved, against the path as configured.
+            if found_as is not None and names_path(os.path.abspath(config.base / spec.target), found_as):
                 return True
     return False
 

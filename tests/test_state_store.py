@@ -45,7 +45,7 @@ def source(key: str = "file:/p/a.xlsx", **changes: object) -> SourceState:
                                   "message": "finish before start"}],
                        first_seen="2026-06-01T08:00:00.5Z", last_checked="2026-06-02T09:00:00Z",
                        last_good_sync="2026-06-02T07:00:00Z", has_payload=True, good_project_id="PRJ-000",
-                       good_template="project-old", template_version="2.0")
+                       good_template="project-old", template_version="2.0", found_as="/portfolio/projects/a.xlsx")
     return replace(base, **changes)
 
 
@@ -108,12 +108,13 @@ def test_saving_again_without_records_keeps_the_first_sighting_and_the_last_good
                                  "good data kept", project_id="PRJ-009", template="budget", errors=7, warnings=8,
                                  findings=[], first_seen="2030-01-01T00:00:00Z", last_checked="2026-06-03T09:00:00Z",
                                  last_good_sync="2026-06-02T08:00:00Z", good_project_id="PRJ-X", good_template="other",
-                                 template_version="1.0"))
+                                 template_version="1.0", found_as="/portfolio/shared/a.xlsx"))
     with reopened(store_path) as store:
         assert store.sources()["file:/p/a.xlsx"] == source(
             kind="excel2", label="projects/renamed.xlsx", fingerprint="999-1", status="invalid, last good data kept",
             project_id="PRJ-009", template="budget", errors=7, warnings=8, findings=[],
-            last_checked="2026-06-03T09:00:00Z", last_good_sync="2026-06-02T08:00:00Z", template_version="1.0")
+            last_checked="2026-06-03T09:00:00Z", last_good_sync="2026-06-02T08:00:00Z", template_version="1.0",
+            found_as="/portfolio/shared/a.xlsx")
         assert store.payload("file:/p/a.xlsx") == RECORDS
 
 
@@ -314,6 +315,24 @@ def test_a_store_made_before_template_versions_reads_them_as_unknown(store_path:
         store.save_source(source("file:/a"))
     with reopened(store_path) as store:
         assert store.sources()["file:/a"].template_version == "2.0"
+
+
+def test_a_store_made_before_links_were_remembered_reads_each_file_by_its_real_path_alone(store_path: Path) -> None:
+    sqlite_file(store_path, """CREATE TABLE sources (key TEXT PRIMARY KEY, kind TEXT NOT NULL, label TEXT NOT NULL,
+        fingerprint TEXT, status TEXT NOT NULL, project_id TEXT, template TEXT, errors INTEGER NOT NULL DEFAULT 0,
+        warnings INTEGER NOT NULL DEFAULT 0, findings TEXT NOT NULL DEFAULT '[]', first_seen TEXT NOT NULL,
+        last_checked TEXT NOT NULL, last_good_sync TEXT, good_project_id TEXT, good_template TEXT, payload BLOB,
+        template_version TEXT)""",
+                "INSERT INTO sources (key, kind, label, status, first_seen, last_checked, template_version) "
+                "VALUES ('file:/elsewhere/a.xlsx', 'excel', '/elsewhere/a.xlsx', 'ok', '2026-01-01', '2026-01-02', '2.0')")
+    with StateStore(store_path) as store:
+        assert store.sources() == {"file:/elsewhere/a.xlsx": SourceState(
+            key="file:/elsewhere/a.xlsx", kind="excel", label="/elsewhere/a.xlsx", fingerprint=None, status="ok",
+            project_id=None, template=None, errors=0, warnings=0, findings=[], first_seen="2026-01-01",
+            last_checked="2026-01-02", last_good_sync=None, has_payload=False, template_version="2.0", found_as=None)}
+        store.save_source(source("file:/elsewhere/a.xlsx"))  # the next sync records where the glob found it
+    with reopened(store_path) as store:
+        assert store.sources()["file:/elsewhere/a.xlsx"].found_as == "/portfolio/projects/a.xlsx"
 
 
 def test_a_store_with_only_sqlite_bookkeeping_left_is_taken_as_empty(store_path: Path) -> None:

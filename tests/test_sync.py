@@ -152,6 +152,29 @@ def test_a_vanished_source_under_a_linked_folder_is_missing_too(tmp_path: Path) 
     assert "PRJ-0002" in portfolio_rows(config.master)
 
 
+def test_a_deleted_link_to_a_workbook_elsewhere_is_missing_and_keeps_its_data(tmp_path: Path) -> None:
+    # projects/PRJ-0002.xlsx is a link to a workbook outside the portfolio's folder; discovery keys it by the
+    # real path, which the glob does not name. Deleting the link used to drop the project silently (exit 0,
+    # gone from the master, no finding) instead of reporting it missing.
+    config, _ = make_portfolio(tmp_path / "pmo", count=2)
+    outside = tmp_path / "elsewhere" / "PRJ-0002.xlsx"
+    outside.parent.mkdir()
+    (tmp_path / "pmo" / "projects" / "PRJ-0002.xlsx").rename(outside)
+    (tmp_path / "pmo" / "projects" / "PRJ-0002.xlsx").symlink_to(outside)
+    first = run_sync(config)
+    assert first.exit_code == 0 and sorted(portfolio_rows(config.master)) == ["PRJ-0001", "PRJ-0002"]
+    budget = portfolio_rows(config.master)["PRJ-0002"]["Budget"]
+    (tmp_path / "pmo" / "projects" / "PRJ-0002.xlsx").unlink()  # the workbook itself is still there
+
+    result = runner.invoke(app, ["sync", "--config", str(config.path)])
+
+    assert result.exit_code == 1, result.output
+    assert f"{outside}: missing, last good data kept" in result.output
+    assert quality(config.master)[str(outside)] == "missing, last good data kept"
+    assert portfolio_rows(config.master)["PRJ-0002"]["Budget"] == budget
+    assert portfolio_rows(config.master)["PRJ-0002"]["Data Status"] == "stale"
+
+
 def test_prune_missing_drops_a_vanished_source_and_archives_its_comments(tmp_path: Path) -> None:
     config, _ = make_portfolio(tmp_path)
     run_sync(config)

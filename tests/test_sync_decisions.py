@@ -51,8 +51,12 @@ FINDING = {"severity": "error", "rule": "required", "sheet": "Tasks", "cell": "C
 RECORDS = {"template": "project", "project": {"project_id": "PRJ-001"}, "tables": {}}
 
 
-def discovered(key: str = "file:/p/a.xlsx", kind: str = "excel", fingerprint: str | None = "111-2222") -> DiscoveredSource:
-    return DiscoveredSource(key, kind, "projects/a.xlsx", key.removeprefix("file:"), fingerprint)
+FOUND_AS = "/portfolio/projects/a.xlsx"  # the path the glob found (a link to /p/a.xlsx)
+
+
+def discovered(key: str = "file:/p/a.xlsx", kind: str = "excel", fingerprint: str | None = "111-2222",
+               found_as: str | None = FOUND_AS) -> DiscoveredSource:
+    return DiscoveredSource(key, kind, "projects/a.xlsx", key.removeprefix("file:"), fingerprint, found_as=found_as)
 
 
 def known(**changes: Any) -> SourceState:
@@ -61,7 +65,7 @@ def known(**changes: Any) -> SourceState:
                        project_id="PRJ-001", template="project", errors=0, warnings=1, findings=[],
                        first_seen="2026-06-01T08:00:00.250000Z", last_checked="2026-06-02T10:00:00Z",
                        last_good_sync="2026-06-02T10:00:00Z", has_payload=True, good_project_id="PRJ-001",
-                       good_template="project", template_version="2.0")
+                       good_template="project", template_version="2.0", found_as=FOUND_AS)
     return replace(base, **changes)
 
 
@@ -99,7 +103,7 @@ def test_a_new_valid_source_is_ok_and_its_records_are_the_good_ones() -> None:
                                 status="ok", project_id="PRJ-001", template="project", errors=0, warnings=2,
                                 findings=[FINDING], first_seen=state.first_seen, last_checked=NOW, last_good_sync=NOW,
                                 has_payload=True, good_project_id="PRJ-001", good_template="project",
-                                template_version="2.0")
+                                template_version="2.0", found_as="/portfolio/projects/a.xlsx")
 
 
 def test_a_valid_source_turning_invalid_keeps_its_last_good_data_and_first_sighting() -> None:
@@ -129,6 +133,13 @@ def test_a_source_never_valid_stays_without_good_data() -> None:
     first, problem = state_after_check(discovered(), Checked(None, None, False, 1, 0, [FINDING], None), None, NOW)
     assert (first.status, first.has_payload, first.last_good_sync, first.good_project_id, first.good_template,
             first.project_id, problem) == ("unreadable, never valid", False, None, None, None, None, "unreadable")
+
+
+def test_a_source_found_through_another_link_now_remembers_that_one() -> None:
+    check = Checked("project", "PRJ-001", True, 0, 1, [], RECORDS, template_version="2.0")
+    state, _ = state_after_check(discovered(found_as="/portfolio/shared/a.xlsx"), check, known(), NOW)
+    assert state == known(fingerprint="111-2222", last_checked=NOW, last_good_sync=NOW,
+                          found_as="/portfolio/shared/a.xlsx")
 
 
 def test_a_source_valid_again_takes_its_new_project_as_the_good_one() -> None:
@@ -207,6 +218,36 @@ def test_a_glob_under_a_linked_folder_still_names_the_files_in_the_real_one(tmp_
     assert not still_configured(f"file:{base}/elsewhere/a.xlsx", linked)
 
 
+def test_a_deleted_link_is_still_named_by_the_glob_it_was_found_by(tmp_path: Path) -> None:
+    # projects/a.xlsx was a link to /elsewhere/a.xlsx: discovery keyed it by the real path, which no glob names.
+    (tmp_path / "real").mkdir()
+    (tmp_path / "shared").symlink_to(tmp_path / "real")
+    globbed = config(tmp_path, SourceSpec("excel", "projects/*.xlsx"), SourceSpec("excel", "shared/*.xlsm"))
+    assert still_configured("file:/elsewhere/a.xlsx", globbed, f"{tmp_path}/projects/a.xlsx")
+    assert not still_configured("file:/elsewhere/a.xlsx", globbed)  # recorded before links were: as before
+    assert not still_configured("file:/elsewhere/a.xlsx", globbed, f"{tmp_path}/projects/a.xlsm")
+    assert not still_configured("file:/elsewhere/a.xlsx", globbed, f"{tmp_path}/other/a.xlsx")
+    # found through the linked folder shared/, as the glob spells it (not through real/, where it resolves)
+    assert still_configured("file:/elsewhere/b.xlsm", globbed, f"{tmp_path}/shared/b.xlsm")
+    assert not still_configured("file:/elsewhere/b.xlsm", globbed, f"{tmp_path.resolve()}/real/b.xlsm")
+    # the coordinator took the glob out of portfolio.toml: the source leaves quietly
+    assert not still_configured("file:/elsewhere/a.xlsx", config(tmp_path, SourceSpec("excel", "other/*.xlsx")),
+                                f"{tmp_path}/projects/a.xlsx")
+    assert not still_configured("gsheet:1AbC", globbed, f"{tmp_path}/projects/a.xlsx")  # no file: found_as aside
+
+
+def test_a_double_star_names_files_as_discovery_finds_them(tmp_path: Path) -> None:
+    base = tmp_path.resolve()
+    deep = config(tmp_path, SourceSpec("excel", "projects/**/*.xlsx"))
+    assert still_configured(f"file:{base}/projects/a.xlsx", deep)  # ** stands for no folder too
+    assert still_configured(f"file:{base}/projects/2026/q1/b.xlsx", deep)
+    assert not still_configured(f"file:{base}/other/a.xlsx", deep)
+    assert still_configured("file:/elsewhere/a.xlsx", deep, f"{tmp_path}/projects/a.xlsx")
+    flat = config(tmp_path, SourceSpec("excel", "projects/*.xlsx"))
+    assert not still_configured(f"file:{base}/projects/2026/b.xlsx", flat)  # a * stays within one folder, as in glob
+    assert not still_configured("file:/elsewhere/b.xlsx", flat, f"{tmp_path}/projects/2026/b.xlsx")
+
+
 def test_a_link_loop_in_the_configuration_is_no_error(tmp_path: Path) -> None:
     (tmp_path / "loop.xlsx").symlink_to(tmp_path / "loop.xlsx")
     looped = config(tmp_path, SourceSpec("excel", "loop.xlsx"), SourceSpec("excel", "projects/*.xlsx"))
@@ -222,6 +263,14 @@ def test_a_missing_file_is_surely_gone_only_while_its_folder_is_there(tmp_path: 
     assert not surely_gone(f"file:{tmp_path}/unmounted-share/a.xlsx")
     (tmp_path / "not-a-folder").write_text("x")
     assert not surely_gone(f"file:{tmp_path}/not-a-folder/a.xlsx")
+
+
+def test_a_missing_link_is_surely_gone_only_while_the_folder_it_was_found_in_is_there(tmp_path: Path) -> None:
+    (tmp_path / "projects").mkdir()  # the link projects/a.xlsx was there, to elsewhere/a.xlsx
+    assert surely_gone(f"file:{tmp_path}/elsewhere/a.xlsx", found_as=f"{tmp_path}/projects/a.xlsx")
+    (tmp_path / "elsewhere").mkdir()
+    assert not surely_gone(f"file:{tmp_path}/elsewhere/a.xlsx", found_as=f"{tmp_path}/unmounted-share/a.xlsx")
+    assert surely_gone(f"file:{tmp_path}/elsewhere/a.xlsx", found_as=None)  # recorded before links were: the real folder
 
 
 def test_a_missing_spreadsheet_is_surely_gone_only_when_drive_was_listed() -> None:
