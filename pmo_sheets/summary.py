@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pmo_sheets.config import PortfolioConfig
 from pmo_sheets.lock import DEFAULT_WAIT, Holder
 from pmo_sheets.sync import SyncResult, run_sync
+from pmo_sheets.sync_decisions import SourceOutcome
 
 
 def sync_with_progress(config: PortfolioConfig, *, full: bool = False, prune_missing: bool = False,
@@ -36,6 +39,19 @@ def sync_with_progress(config: PortfolioConfig, *, full: bool = False, prune_mis
 
 def _money(value: float) -> str:
     return f"{value:,.2f}"
+
+
+def _found_as(result: SyncResult, outcome: SourceOutcome) -> str:
+    """For a missing file that was found through a link: the path that is gone, since the file its label
+    names (the link's target, where the records came from) may well still be there."""
+    found_as, real = outcome.state.found_as, outcome.state.key.removeprefix("file:")
+    if outcome.problem != "missing" or found_as is None or found_as == real:
+        return ""
+    try:
+        shown = str(Path(found_as).relative_to(os.path.abspath(result.config.base)))
+    except ValueError:
+        shown = found_as
+    return f" (found as {shown}, which is gone)"
 
 
 def text_summary(result: SyncResult) -> str:
@@ -86,7 +102,7 @@ def text_summary(result: SyncResult) -> str:
                     location += f"!{first['cell']}"
                 where = f" - first: {location + ' ' if location else ''}{first['rule']}: {first['message']}"
             counted = f" ({state.errors} error{'' if state.errors == 1 else 's'})" if state.errors else ""
-            lines.append(f"  {outcome.source.label}: {state.status}{counted}{where}")
+            lines.append(f"  {outcome.source.label}: {state.status}{counted}{_found_as(result, outcome)}{where}")
         if len(problems) > 20:
             lines.append(f"  ... and {len(problems) - 20} more")
     return "\n".join(lines)

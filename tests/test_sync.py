@@ -169,7 +169,7 @@ def test_a_deleted_link_to_a_workbook_elsewhere_is_missing_and_keeps_its_data(tm
     result = runner.invoke(app, ["sync", "--config", str(config.path)])
 
     assert result.exit_code == 1, result.output
-    assert f"{outside}: missing, last good data kept" in result.output
+    assert f"{outside}: missing, last good data kept (found as projects/PRJ-0002.xlsx, which is gone)" in result.output
     assert quality(config.master)[str(outside)] == "missing, last good data kept"
     assert portfolio_rows(config.master)["PRJ-0002"]["Budget"] == budget
     assert portfolio_rows(config.master)["PRJ-0002"]["Data Status"] == "stale"
