@@ -13,7 +13,7 @@ The portfolio (FX: EUR 1.5, GBP 2.0 unused, USD 1; at ``max_rows = 3`` each data
   100 / 40 / 50 and CC-2/Software/May 200 / 0 / 210; risks 5x4 open, 1x1 closed, 2x3 open; status
   reports April (Green, "on track") and May (Amber, "late").
 - PRJ-2 "Beta", EUR, approved 500: a task at 25%; budget CC-1/Labour/April EUR 300 / 100 / 100
-  (USD 450 / 150 / 150); risk 3x5 open; a March status report (Red, "blocked").
+  (USD 450 / 150 / 150); risk 3x5 open; a March status report (Red, no summary).
 - PRJ-3, no program, USD, no approved budget: one budget line with no cost centre, Labour/June
   50 / 0 / 60; nothing else.
 """
@@ -97,7 +97,7 @@ PROJECTS = [
             tasks=[task("1", 0.25)],
             budget=[line("L01", "CC-1", "Labour", "2026-04-01", (300, 100, 100), "EUR")],
             risks=[risk("R-1", 3, 5, "Open")],
-            status=[report("2026-03-01", "Red", "blocked")]),
+            status=[report("2026-03-01", "Red", None)]),
     project("PRJ-3", None, "USD", None, None,
             budget=[line("L01", None, "Labour", "2026-06-01", (50, 0, 60))]),
 ]
@@ -219,7 +219,7 @@ def test_portfolio_rows_cache_each_projects_figures_in_usd(master: Master) -> No
     assert master.row("Portfolio", 3, last="AB") == [
         "PRJ-2", "Project PRJ-2", "Beta", "Ana Silva", "In Progress", "Red", start, finish, "EUR", 1.5, 0.25,
         750, 450, 150, 150, 300, 150, pytest.approx(1 / 3), 1, 1, 15, "ok", "2026-06-01T00:00:00",
-        dt.datetime(2026, 3, 1), "Red", "blocked", None, "=sum?"]
+        dt.datetime(2026, 3, 1), "Red", None, None, "=sum?"]
     # No tasks: % complete is blank, not 0; no status report: the status columns are blank.
     assert master.row("Portfolio", 4, last="AB") == [
         "PRJ-3", "Project PRJ-3", None, "Ana Silva", "In Progress", None, start, finish, "USD", 1.0, None,
@@ -303,6 +303,9 @@ def test_portfolio_number_formats_and_layout(master: Master) -> None:
     assert [sheet[f"{col}5"].number_format for col in "LMRST"] == [MONEY, MONEY, "0%", "0", "0"]
     assert sheet["A5"].font.b and sheet["M5"].font.b and sheet["M5"].border.top.style == "thin"
     assert sheet["Z2"].alignment.wrap_text
+    # The summary column wraps as a whole (a summary typed below the table too); the comments beside it are
+    # formatted cell by cell.
+    assert sheet.column_dimensions["Z"].alignment.wrap_text and not sheet.column_dimensions["AA"].alignment.wrap_text
     assert sheet["A1"].font.b and sheet["A1"].font.color.rgb == "FFFFFFFF" and sheet["A1"].fill.fgColor.rgb == "FF1F4E78"
     assert sheet.row_dimensions[1].height == 45
     assert sheet.freeze_panes == "C2"
@@ -544,17 +547,18 @@ def test_figures_over_many_parts_add_up_per_part_subtotals_each_cached(subtotall
 
 def test_only_the_figures_that_outgrow_a_formula_go_through_part_subtotals(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    # One project with its tasks on two sheets: the two figures of % complete (133 and 119 characters)
-    # outgrow a limit of 110, the figures of one-sheet tables (under 100) do not.
-    monkeypatch.setattr(master_module, "INLINE_PARTS_LIMIT", 110)
+    # One project with its tasks on two sheets: of the two figures of % complete, the count (133
+    # characters) outgrows a limit of 119 and the sum (119) just fits; the figures of one-sheet tables
+    # (under 100) fit too.
+    monkeypatch.setattr(master_module, "INLINE_PARTS_LIMIT", 119)
     fields, tables = PROJECTS[0]
     path = tmp_path / "master.xlsx"
     write_master(path, MasterContent("Tasks", "USD", FX, portfolio_of([(fields, {"tasks": tables["tasks"]})]), [], [],
                                      "2026-06-01T10:00:00", max_rows=3))
     written = Master(path)
     feeds = [row[:3] for row in written.formulas["Part subtotals"].iter_rows(min_row=2, values_only=True)]
-    assert feeds[:2] == [("Portfolio!K2", "SUM", "Task data"), ("Portfolio!K2", "SUM", "Task data")]
-    assert not [feed for feed in feeds if feed[0].startswith(("Portfolio!", "Finance!", "Risks!"))][2:]
+    assert feeds == [("Portfolio!K2", "SUM", "Task data")]
+    assert written.formula("Portfolio", "K2").startswith("=IF((SUM('Part subtotals'!$D$2:$E$2))=0,\"\",(SUMIFS(")
     assert written.formula("Portfolio", "M2").startswith("=(SUMIFS(")
     assert written.value("Portfolio", "K2") == 0.75
     assert widths(written.formulas, "Part subtotals")[2:] == [14, 14, 14]  # sheet names of nine letters fit in 14
@@ -649,6 +653,7 @@ def test_fx_and_comments_archive(master: Master) -> None:
     fx = master.formulas["FX"]
     assert [[cell.value for cell in row] for row in fx.iter_rows(max_col=2)] == [
         ["Currency", "USD per unit"], ["EUR", 1.5], ["GBP", 2], ["USD", 1]]
+    assert fx["C1"].value == "Note" and fx.max_row == 4
     assert fx["B2"].number_format == "0.0000" and fx["B2"].fill.fgColor.rgb == "FFFFF2CC"
     assert fx["C2"].value == "Change a rate here and every converted total in the workbook follows."
     assert fx["C3"].value == "Rates come from portfolio.toml [fx]; the next sync writes them again from there."
