@@ -338,7 +338,8 @@ def test_programs_formulas_compare_programs_exactly(master: Master) -> None:
         '=IF(C3=0,"",G3/C3)', f"=SUMPRODUCT({same},Portfolio!$S$2:$S$4)", f"=SUMPRODUCT({same},Portfolio!$T$2:$T$4)"]
     sheet = master.formulas["Programs"]
     assert [sheet[f"{c}3"].number_format for c in "BCGHI"] == ["0", MONEY, MONEY, "0%", "0"]
-    assert sheet["A1"].comment.text.startswith("Each figure adds up the Portfolio rows whose Program is exactly")
+    assert sheet["A1"].comment.text.startswith("Each figure adds up the Portfolio rows whose Program is exactly this "
+                                               "one: EXACT() compares text as written, capitals included.")
     assert sheet.freeze_panes == "B2"
 
 
@@ -367,9 +368,10 @@ def test_programs_and_history_charts_plot_budget_against_eac(master: Master) -> 
         "<a:t>Sync</a:t>", "<a:t>USD</a:t>", '<c:numFmt formatCode="#,##0" sourceLinked="0"/>', '<c:legendPos val="b"/>']
     # Programs: 720 x 360 pixels from A7 (below the three program rows and a gap); History: the default
     # 480 x 288 from A5.
-    anchors = [re.findall(r"<xdr:(?:col|row)>(\d+)</xdr:(?:col|row)>", master.xml(f"xl/drawings/drawing{n}.xml"))
+    # (column, offset, row, offset) of each chart's corners, offsets in EMU (9,525 a pixel).
+    anchors = [[int(n) for n in re.findall(r"<xdr:(?:col|colOff|row|rowOff)>(\d+)<", master.xml(f"xl/drawings/drawing{n}.xml"))]
                for n in (1, 2)]
-    assert anchors == [["0", "6", "5", "24"], ["0", "4", "4", "18"]]
+    assert anchors == [[0, 0, 6, 0, 5, 847725, 24, 0], [0, 0, 4, 0, 4, 285750, 18, 76200]]
 
 
 def test_one_sync_of_history_has_no_chart_and_no_program_none(tmp_path: Path) -> None:
@@ -452,6 +454,7 @@ def test_finance_with_no_budget_line_totals_zero(tmp_path: Path) -> None:
     assert written.formula("Finance", "B5") == "=0"
     assert written.row("Portfolio", 2, first="M", last="R") == [0, 0, 0, 0, 0, None]
     assert written.row("Portfolio", 3, first="L", last="T") == [1000, 0, 0, 0, 0, 0, None, 0, 0]
+    assert written.row("Programs", 2, last="J") == ["Alpha", 1, 0, 0, 0, 0, 0, None, 0, 0]  # no budget: no variance %
     # Each data table on one sheet: ranges reach row 2 even for an empty table.
     assert written.formula("Portfolio", "M2") == "=(SUMIFS('Budget data'!$J$2:$J$2,'Budget data'!$A$2:$A$2,$A2))*$J2"
     assert written.formula("Portfolio", "U2") == ("=_xlfn.MAXIFS('Risk data'!$I$2:$I$2,'Risk data'!$A$2:$A$2,$A2,"
@@ -916,6 +919,7 @@ def test_each_kind_of_cell_looks_as_a_reader_expects(master: Master) -> None:
     assert style(portfolio["S5"]) == {**total, "number": "0"}
     assert style(portfolio["R5"]) == {**total, "number": "0%"}
     assert style(portfolio["AA2"]) == {**PLAIN, "fill": "FFFFF2CC", "wrap": True}
+    assert style(portfolio["AB2"]) == PLAIN and style(portfolio["AA3"]) == PLAIN  # no comment: a plain cell
     assert style(portfolio["Z2"]) == {**PLAIN, "wrap": True, "vertical": "top"}
     assert style(portfolio["X2"]) == {**PLAIN, "number": "mmm yyyy"}
     assert style(portfolio["A2"]) == PLAIN and style(portfolio["B2"]) == PLAIN
