@@ -439,7 +439,12 @@ def test_finance_formulas_sum_each_currency_by_key_times_its_rate(master: Master
     assert sheet["A7"].font.i and not sheet["A5"].font.i  # "(blank)" is a note, not a program called so
     assert sheet["A8"].font.b and sheet["B8"].font.b and sheet["A1"].font.b and sheet["A1"].font.sz == 14
     assert "A2:G2" in {str(r) for r in sheet.merged_cells.ranges}
-    assert master.value("Finance", "A2").startswith("Each figure adds every currency's SUMIFS over Budget data")
+    assert master.value("Finance", "A2") == (
+        "Each figure adds every currency's SUMIFS over Budget data times that currency's rate on the FX sheet, for the "
+        "lines whose key column on Budget data holds the row's key (column G).")
+    # The "Category Key" header (8 bold letters a line, 1.32 units each, plus 2) widens G past the 12 asked:
+    # 12.56, stored by XlsxWriter as 13.29.
+    assert sheet.column_dimensions["G"].width == pytest.approx(13.285, abs=0.01)
     assert sheet.row_dimensions[2].height == 30
 
 
