@@ -471,21 +471,23 @@ def test_finance_with_no_budget_line_totals_zero(tmp_path: Path) -> None:
 # ---- Risks ----------------------------------------------------------------------------------------------
 
 def test_the_heat_map_counts_open_risks_by_probability_and_impact(master: Master) -> None:
-    heat = [master.row("Risks", row, last="F") for row in range(3, 9)]
-    assert heat == [["Impact \\ Probability", 1, 2, 3, 4, 5],
-                    [5, 0, 0, 1, 0, 0],
-                    [4, 0, 0, 0, 0, 1],
-                    [3, 0, 1, 0, 0, 0],
-                    [2, 0, 0, 0, 0, 0],
-                    [1, 0, 0, 0, 0, 0]]
+    heat = [master.row("Risks", row, last="G") for row in range(3, 9)]
+    assert heat == [["Impact \\ Probability", 1, 2, 3, 4, 5, None],
+                    [5, 0, 0, 1, 0, 0, None],
+                    [4, 0, 0, 0, 0, 1, None],
+                    [3, 0, 1, 0, 0, 0, None],
+                    [2, 0, 0, 0, 0, 0, None],
+                    [1, 0, 0, 0, 0, 0, None]]
     assert master.formula("Risks", "F5") == (
         "=COUNTIFS('Risk data'!$G$2:$G$3,5,'Risk data'!$H$2:$H$3,4,'Risk data'!$N$2:$N$3,\"<>Closed\")"
         "+COUNTIFS('Risk data (2)'!$G$2:$G$3,5,'Risk data (2)'!$H$2:$H$3,4,'Risk data (2)'!$N$2:$N$3,\"<>Closed\")")
     sheet = master.formulas["Risks"]
     # Red from a score of 15, amber from 8, else green.
-    colours = {cell: sheet[cell].fill.fgColor.rgb for cell in ("F4", "D4", "C4", "B4", "E6", "D6", "B8")}
+    colours = {cell: sheet[cell].fill.fgColor.rgb for cell in ("F4", "D4", "C4", "B4", "E6", "D6", "C5", "B6", "B8")}
     assert colours == {"F4": "FFFFC7CE", "D4": "FFFFC7CE", "C4": "FFFFEB9C", "B4": "FFC6EFCE", "E6": "FFFFEB9C",
-                       "D6": "FFFFEB9C", "B8": "FFC6EFCE"}
+                       "D6": "FFFFEB9C", "C5": "FFFFEB9C", "B6": "FFC6EFCE", "B8": "FFC6EFCE"}  # C5: 2 x 4 = 8
+    header = style(master.formulas["Portfolio"]["A1"])
+    assert style(sheet["B3"]) == header and style(sheet["A4"]) == header and style(sheet["A8"]) == header
     assert sheet["B4"].font.b and sheet["B4"].alignment.horizontal == "center"
     assert master.value("Risks", "A1") == "Open risks by probability and impact"
 
@@ -502,16 +504,18 @@ def test_top_open_risks_list_by_score_with_their_source_cell(master: Master) -> 
 
 
 def test_top_open_risks_stop_at_fifteen_in_score_then_id_order(tmp_path: Path) -> None:
-    fields, _ = PROJECTS[0]
     risks = [risk(f"R-{i:02d}", 1 + i % 5, 1 + i // 5 % 5, "Open") for i in range(20)]
+    others = [risk("R-00", 4, 4, "Open"), risk("R-99", 5, 4, "Open")]
     path = tmp_path / "master.xlsx"
-    write_master(path, MasterContent("Many", "USD", FX, portfolio_of([(fields, {"risks": risks})]), [], [],
-                                     "2026-06-01T10:00:00"))
+    portfolio = portfolio_of([(PROJECTS[0][0], {"risks": risks}), (PROJECTS[1][0], {"risks": others})])
+    write_master(path, MasterContent("Many", "USD", FX, portfolio, [], [], "2026-06-01T10:00:00"))
     listed = [tuple(master_row[:2]) for master_row in Master(path).values["Risks"].iter_rows(
         min_row=12, values_only=True)]
-    by_score = sorted(risks, key=lambda r: (-r["probability"] * r["impact"], r["risk_id"]))
-    assert listed == [("PRJ-1", r["risk_id"]) for r in by_score[:15]]
-    assert listed[:3] == [("PRJ-1", "R-19"), ("PRJ-1", "R-18"), ("PRJ-1", "R-14")]
+    by_score = sorted([("PRJ-1", r) for r in risks] + [("PRJ-2", r) for r in others],
+                      key=lambda pr: (-pr[1]["probability"] * pr[1]["impact"], pr[0], pr[1]["risk_id"]))
+    assert listed == [(project_id, r["risk_id"]) for project_id, r in by_score[:15]]
+    # Score 20, then 16, then 15; a tie goes to the first project, then the first risk ID.
+    assert listed[:5] == [("PRJ-1", "R-19"), ("PRJ-2", "R-99"), ("PRJ-1", "R-18"), ("PRJ-2", "R-00"), ("PRJ-1", "R-14")]
 
 
 # ---- per-part subtotals ---------------------------------------------------------------------------------
