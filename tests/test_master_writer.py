@@ -124,8 +124,8 @@ SOURCES = [
     SourceStatus("projects/s.xlsx", "excel", "PRJ-8", "stale", 0, 0, "", "2026-06-01T10:00:00", None),
     SourceStatus("projects/z.xlsx", "excel", None, "unreadable, never valid", 1, 0, "not a workbook",
                  "2026-06-01T10:00:00", None),
-    SourceStatus("projects/m.xlsx", "excel", "PRJ-3", "missing", 0, 0, "", "2026-06-01T10:00:00", "2026-04-01T09:00:00"),
-    SourceStatus("projects/c.xlsx", "google", "PRJ-4", "conflict: tasks of PRJ-4 already comes from x.xlsx", 0, 0, "",
+    SourceStatus("projects/d.xlsx", "excel", "PRJ-3", "missing", 0, 0, "", "2026-06-01T10:00:00", "2026-04-01T09:00:00"),
+    SourceStatus("projects/x.xlsx", "google", "PRJ-4", "conflict: tasks of PRJ-4 already comes from x.xlsx", 0, 0, "",
                  "2026-06-01T10:00:00", "2026-04-01T09:00:00"),
     SourceStatus("projects/j.xlsx", "excel", "PRJ-5", "invalid, last good data kept", 3, 2, "Budget!J4 required: empty",
                  "2026-06-01T10:00:00", "2026-03-01T09:00:00", "2.0"),
@@ -466,6 +466,8 @@ def test_finance_with_no_budget_line_totals_zero(tmp_path: Path) -> None:
                                                   "'Risk data'!$N$2:$N$2,\"<>Closed\")")
     assert "Programs" in written.formulas.sheetnames and "Comments archive" not in written.formulas.sheetnames
     assert written.formulas["Data quality"].auto_filter.ref == "A1:J2"
+    # No source: each column as wide as asked, or as its bold, wrapped header's longest word needs.
+    assert widths(written.formulas, "Data quality") == [36, 12, 12, 18, 10, 13, 90, 20, 20, 13]
 
 
 # ---- Risks ----------------------------------------------------------------------------------------------
@@ -632,8 +634,8 @@ def test_data_quality_lists_the_worst_sources_first(master: Master) -> None:
     assert [cell.value for cell in sheet[1]] == ["Source", "Kind", "Project ID", "Status", "Errors", "Warnings",
                                                 "First Findings", "Last Checked", "Last Good Sync", "Template Version"]
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [
-        "projects/z.xlsx", "projects/i.xlsx", "projects/j.xlsx", "projects/m.xlsx", "projects/c.xlsx",
-        "projects/s.xlsx", "projects/a.xlsx", "projects/b.xlsx"]
+        "projects/z.xlsx", "projects/i.xlsx", "projects/j.xlsx", "projects/d.xlsx", "projects/x.xlsx",
+        "projects/s.xlsx", "projects/a.xlsx", "projects/b.xlsx"]  # by problem, worst first, then by name
     assert [cell.value for cell in sheet[3]] == [
         "projects/i.xlsx", "excel", "PRJ-6", "invalid, never valid", 1, 0, "Tasks!B2 required: empty",
         "2026-06-01T10:00:00", "never", None]
