@@ -468,6 +468,8 @@ def test_finance_with_no_budget_line_totals_zero(tmp_path: Path) -> None:
     assert written.formulas["Data quality"].auto_filter.ref == "A1:J2"
     # No source: each column as wide as asked, or as its bold, wrapped header's longest word needs.
     assert widths(written.formulas, "Data quality") == [36, 12, 12, 18, 10, 13, 90, 20, 20, 13]
+    assert widths(written.formulas, "History") == [20, 13, 12, 12, 12, 16, 16, 16, 16, 10, 10]
+    assert {str(rng.sqref) for rng in written.formulas["Data quality"].conditional_formatting} == {"D2"}
 
 
 # ---- Risks ----------------------------------------------------------------------------------------------
