@@ -606,6 +606,10 @@ def test_data_tables_continue_on_numbered_sheets_each_with_its_header(master: Ma
     assert [row[:3] for row in budget2.iter_rows(min_row=2, values_only=True)] == [
         ("PRJ-2", "Beta", "FY2027-P01"), ("PRJ-3", None, "FY2027-P03")]
     assert budget2.freeze_panes == "C2" and budget2.auto_filter.ref == "A1:S3"
+    assert master.formulas["Budget data (2)"].print_area == "'Budget data (2)'!$A$1:$S$3"
+    # Each column carries its format, for rows typed below the table too.
+    columns = master.formulas["Budget data (2)"].column_dimensions
+    assert [columns[c].number_format for c in "AHJO"] == ["General", "yyyy-mm-dd", MONEY, "0"]
 
 
 def test_data_sheet_cells_keep_their_kind_lineage_and_group_keys(master: Master) -> None:
@@ -784,17 +788,43 @@ def test_too_many_parts_is_a_configuration_error_and_nothing_is_written(tmp_path
 
 
 def test_a_table_may_take_as_many_parts_as_allowed_and_no_more(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(master_module, "MAX_PARTS", 2)
+    monkeypatch.setattr(master_module, "MAX_PARTS", 3)
     fields, _ = PROJECTS[0]
     path = tmp_path / "master.xlsx"
-    write_master(path, MasterContent("Two", "USD", FX, portfolio_of([(fields, {"tasks": [task("1", 0.5), task("2", None)]})]),
-                                     [], [], "2026-06-01T10:00:00", max_rows=2))
-    assert "Task data (2)" in openpyxl.load_workbook(path, read_only=True).sheetnames
-    tasks = [task(str(i), None) for i in range(1, 4)]
-    with pytest.raises(ConfigError, match=r"^Task data has 3 rows: at max_rows_per_sheet = 2 that is 3 sheets, more "
-                                          r"than the 2 one table may take; raise max_rows_per_sheet to at least 3 "):
-        write_master(path, MasterContent("Three", "USD", FX, portfolio_of([(fields, {"tasks": tasks})]), [], [],
-                                         "2026-06-01T10:00:00", max_rows=2))
+    # One row a sheet: three tasks take three sheets, each with its own row. Task ID 7 is a number in a
+    # text column: it stays text.
+    tasks = [task("1", 0.5), task("2", None), {**task("3", 1.0), "task_id": 7}]
+    write_master(path, MasterContent("Three", "USD", FX, portfolio_of([(fields, {"tasks": tasks})]), [], [],
+                                     "2026-06-01T10:00:00", max_rows=2))
+    book = openpyxl.load_workbook(path)
+    assert [[row[1] for row in book[name].iter_rows(min_row=2, values_only=True)]
+            for name in ("Task data", "Task data (2)", "Task data (3)")] == [["1"], ["2"], ["7"]]
+    assert "Task data (4)" not in book.sheetnames
+    with pytest.raises(ConfigError, match=r"^Task data has 4 rows: at max_rows_per_sheet = 2 that is 4 sheets, more "
+                                          r"than the 3 one table may take; raise max_rows_per_sheet to at least 3 "):
+        write_master(path, MasterContent("Four", "USD", FX, portfolio_of([(fields, {"tasks": [*tasks, task("4", None)]})]),
+                                         [], [], "2026-06-01T10:00:00", max_rows=2))
+
+
+def test_people_are_keyed_on_resource_data_as_typed(tmp_path: Path) -> None:
+    fields, _ = PROJECTS[0]
+    resources = [{"person": name, "role": "Dev", "month": "2026-04-01", "allocation": 0.5}
+                 for name in ("Bo", "Ann", "Bo", "ann")]
+    path = tmp_path / "master.xlsx"
+    write_master(path, MasterContent("People", "USD", FX, portfolio_of([(fields, {"resources": resources})]), [], [],
+                                     "2026-06-01T10:00:00"))
+    sheet = openpyxl.load_workbook(path)["Resource data"]
+    header = [cell.value for cell in sheet[1]]
+    people = [(row[header.index("Person")], row[header.index("Person Key")])
+              for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert people == [("Bo", 2), ("Ann", 1), ("Bo", 2), ("ann", 3)]  # sorted as typed: "Ann" < "Bo" < "ann"
+
+
+def test_the_temporary_master_is_named_as_a_sync_knows_to_clean_up(previous: Path) -> None:
+    names: list[str] = []
+    write_master(previous, content(), before_replace=lambda: names.extend(p.name for p in previous.parent.iterdir()))
+    [temporary] = [name for name in names if name != "master.xlsx"]
+    assert re.fullmatch(r"\.master\.[a-z0-9_]{8}\.xlsx\.tmp", temporary)
 
 
 @pytest.fixture
