@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import shutil
+import tempfile
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -39,7 +42,14 @@ def column(table: str, field: str) -> int:
 
 def with_mistakes(path: Path) -> Path:
     """The sample with the five typical mistakes, a user's own blue fill on one flagged cell, and an
-    overwritten (grey, calculated) risk score."""
+    overwritten (grey, calculated) risk score (written once per session, then copied)."""
+    shutil.copyfile(_with_mistakes_once(), path)
+    return path
+
+
+@cache
+def _with_mistakes_once() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="pmo-addin-")) / "project.xlsx"
     sample = small()
     plant_mistakes(sample)
     write_workbook(sample, path)
