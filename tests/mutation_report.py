@@ -201,6 +201,19 @@ def recheck_survivors(results: dict[str, dict[str, str]], scope: Scope, children
     run["rechecked"] = f"{time.strftime('%Y-%m-%d')}, {round((time.monotonic() - started) / 60)} min"
 
 
+def record(scope: Scope, statuses: dict[str, str], run: dict[str, object]) -> dict[str, dict[str, str]]:
+    """Write one module's results into the results file as it is now, and return the whole file.
+
+    Read again here, not when the run started: a run takes up to an hour, and results other modules
+    landed meanwhile (a rebase of the shared branch) must not be overwritten with the copy read then.
+    """
+    results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+    results[scope.name] = statuses
+    results.setdefault(RUNS, {})[scope.name] = run
+    RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return results
+
+
 def main(argv: list[str]) -> int:
     if argv == ["--report"]:
         write_report(json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {})
@@ -211,7 +224,7 @@ def main(argv: list[str]) -> int:
         for scope in SCOPES:
             if scope.name in argv[1:]:
                 recheck_survivors(results, scope, children)
-                RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+                results = record(scope, results[scope.name], results[RUNS][scope.name])
         write_report(results)
         return 0
     wanted = argv or [scope.name for scope in SCOPES]
@@ -231,11 +244,10 @@ def main(argv: list[str]) -> int:
         if scope.name in wanted:
             print(f"mutating {scope.module} against {', '.join(scope.tests)}", flush=True)
             started, source = time.monotonic(), source_digest(scope)
-            results[scope.name] = run_scope(scope, children)
-            results.setdefault(RUNS, {})[scope.name] = {
+            statuses = run_scope(scope, children)
+            results = record(scope, statuses, {
                 "date": time.strftime("%Y-%m-%d"), "minutes": round((time.monotonic() - started) / 60), "source": source,
-                "tests": [*scope.tests, *(f"not {test.split('::')[-1]}" for test in scope.deselect)]}
-            RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+                "tests": [*scope.tests, *(f"not {test.split('::')[-1]}" for test in scope.deselect)]})
             write_report(results)
     write_report(results)
     return 0
