@@ -17,9 +17,13 @@ from fake_google import FakeGoogle
 _SOFFICE_FIXTURES: set[int] = set()  # fixtures whose set-up ran LibreOffice (a module-scoped recalculation)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under pytest-xdist (`make test` runs -n 2 --dist loadgroup), tests that share a module-scoped
-    fixture (a synced portfolio, a LibreOffice recalculation) stay on one worker, so the fixture is built once."""
+    fixture (a synced portfolio, a LibreOffice recalculation) stay on one worker, so the fixture is built once.
+
+    ``tryfirst``: xdist's worker reads the ``xdist_group`` marks in its own hook of this name; run after it,
+    the marks came too late and every module-scoped fixture was built on both workers."""
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
         definitions = info.name2fixturedefs.values() if info is not None else []
