@@ -22,14 +22,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from portfolio_fixtures import _written_once, config_text, make_portfolio
+from portfolio_fixtures import _written_once, config_text, make_portfolio, written_copy
 from typer.testing import CliRunner
 
 from pmo_sheets.cli import app
 from pmo_sheets.config import PortfolioConfig, load_config
 from pmo_sheets.lock import SyncBusy, SyncLock, lock_path, read_holder
 from pmo_sheets.masterfile import MASTER_PROPERTY, is_pmo_master, side_copy
-from pmo_sheets.samples import sample_project, write_workbook
+from pmo_sheets.samples import sample_project
 from pmo_sheets.state import StateStore
 from pmo_sheets.sync import run_sync
 
@@ -104,7 +104,7 @@ def write_comment(master: Path, project_id: str, text: str) -> None:
 def change_a_source(root: Path, name: str = "Renamed project") -> None:
     changed = sample_project(2, currency="GBP", tasks=12, budget_lines=3, months=4, risks=6)
     changed.project["project_name"] = name
-    write_workbook(changed, root / "projects" / "PRJ-0002.xlsx")
+    written_copy(changed, root / "projects" / "PRJ-0002.xlsx")
 
 
 # ------------------------------------------------------------ process tree

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from openpyxl import Workbook
+from portfolio_fixtures import written_copy
 from typer.testing import CliRunner, Result
 
 from pmo_sheets.cli import app
@@ -58,6 +59,8 @@ def write(path: Path, sample: SampleProject | None = None, kind: str = "project"
 
     ``version``: a workbook of that earlier template version (default: the current one).
     """
+    if edit is None and version is None:
+        return written_copy(sample or small_sample(), path, kind)
     workbook = fill_workbook(sample or small_sample(), kind, **({"version": version} if version else {}))
     if edit is not None:
         edit(workbook)
