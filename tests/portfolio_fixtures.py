@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import hashlib
 import os
@@ -39,7 +40,14 @@ kind = "excel"
 """
 
 
-_CACHE = Path(tempfile.mkdtemp(prefix="pmo-sample-workbooks-"))
+def scratch_folder(prefix: str) -> Path:
+    """A folder for what a test process writes once and copies after; removed when the process ends."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+_CACHE = scratch_folder("pmo-sample-workbooks-")
 
 
 def _sample(number: int, sizes: tuple[int, int, int, int]) -> SampleProject:

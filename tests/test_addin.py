@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import shutil
-import tempfile
 from functools import cache
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from openpyxl.styles import PatternFill
+from portfolio_fixtures import scratch_folder
 from xlwings_adapter import AdapterBook, press
 
 from pmo_sheets import annotate
@@ -49,7 +49,7 @@ def with_mistakes(path: Path) -> Path:
 
 @cache
 def _with_mistakes_once() -> Path:
-    path = Path(tempfile.mkdtemp(prefix="pmo-addin-")) / "project.xlsx"
+    path = scratch_folder("pmo-addin-") / "project.xlsx"
     sample = small()
     plant_mistakes(sample)
     write_workbook(sample, path)

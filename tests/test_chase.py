@@ -10,7 +10,6 @@ import datetime as dt
 import email
 import shutil
 import socket
-import tempfile
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from portfolio_fixtures import scratch_folder
 
 from pmo_sheets.chase import run_chase
 from pmo_sheets.cli import app
@@ -70,7 +70,7 @@ def inbox() -> Iterator[Inbox]:
 def _demo_folders() -> tuple[Path, Path]:
     """The demo's three valid projects, and its projects after the accidents: written once per test session
     (each workbook takes a third of a second to write), copied into each test's folder."""
-    scratch = Path(tempfile.mkdtemp(prefix="pmo-chase-demo-"))
+    scratch = scratch_folder("pmo-chase-demo-")
     valid, broken = scratch / "valid", scratch / "broken"
     # The demo's accidents without template 2.0's tables, whose overdue RAID items and status reports (the
     # demo is dated June 2026) would add warnings for every PM: these tests are about who gets what, when.
