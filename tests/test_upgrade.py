@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 import zipfile
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.formula.translate import Translator
 from openpyxl.worksheet.datavalidation import DataValidation
+from portfolio_fixtures import scratch_folder
 from soffice import recalculate
 from workbooks import located, pmo, report_of
 from xlwings_adapter import AdapterBook, press
@@ -70,7 +73,20 @@ def insert_budget_column(workbook: Workbook) -> None:
 
 
 def old_workbook(path: Path, edit: Any = None) -> Path:
-    """The realistic 1.0 workbook described above, saved at ``path``."""
+    """The realistic 1.0 workbook described above, saved at ``path`` (``edit``: changed further first)."""
+    if edit is not None:
+        return _write_old_workbook(path, edit)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_old_workbook_once(), path)
+    return path
+
+
+@cache
+def _old_workbook_once() -> Path:
+    return _write_old_workbook(scratch_folder("pmo-upgrade-") / "PRJ-0004.xlsx")
+
+
+def _write_old_workbook(path: Path, edit: Any = None) -> Path:
     sample = sample_project(4, tasks=40, budget_lines=4, months=6, risks=12)
     plant_mistakes(sample)
     workbook = fill_workbook(sample, "project", "1.0")
