@@ -216,6 +216,10 @@ _RULES = [
          "The latest Status row is older than the portfolio's reporting cycle (one month unless "
          "portfolio.toml says reporting_cycle_months), for a project that is not Completed or Cancelled.",
          "Add this period's status row: RAG ratings and summary."),
+    Rule("rag-differs-from-status", "Project RAG differs from the latest status report", "workbook", WARNING,
+         "The RAG on the Project sheet is not the overall RAG of the latest status report. The master shows "
+         "both, side by side on its Portfolio sheet, so a reader cannot tell which one is current.",
+         "Set the Project sheet's RAG to the latest status report's overall RAG, or correct that report."),
     # portfolio level: checked by pmo sync, which knows every project (pmo_sheets/dependencies.py)
     Rule("dependency-project-unknown", "Dependency on an unknown project", "portfolio", WARNING,
          "A RAID item of type Dependency names a Project ID that no project of the portfolio has (no source "

@@ -428,6 +428,25 @@ def status_report_current(tables: Tables, context: RuleContext) -> Iterator[Find
                       f"{context.today:%B %Y}; the reporting cycle is one report every {cycle}")
 
 
+def project_rag_matches_latest_status(tables: Tables) -> Iterator[Finding]:
+    """The Project sheet's RAG and the latest status report's overall RAG are two readings of one thing;
+    the master's Portfolio sheet shows both, so when they differ a reader cannot tell which is current."""
+    project_table, status, project = tables.get("project"), tables.get("status"), _project_row(tables)
+    if project_table is None or status is None or project is None:
+        return
+    stated = project.values.get("rag")
+    dated = [(day, row) for row in status.rows if (day := _date(row, "period")) is not None]
+    if stated is None or not dated:
+        return
+    latest, row = max(dated, key=lambda pair: pair[0])
+    reported = row.values.get("overall_rag")
+    if reported is not None and reported != stated:
+        yield finding("rag-differs-from-status", project_table.sheet, project_table.cell(project, "rag"),
+                      f"RAG is {stated} here, but the latest status report ({latest:%B %Y}, "
+                      f"{status.sheet}!{status.cell(row, 'overall_rag')}) rates the project {reported}; "
+                      "make them agree")
+
+
 # Every rule, in the order its findings are reported. Listed here rather than registered by a decorator:
 # one place shows them all, and mutmut (make mutate) leaves decorated functions unmutated.
 RULE_FUNCTIONS: list[Callable[..., Iterator[Finding]]] = [
@@ -446,6 +465,7 @@ RULE_FUNCTIONS: list[Callable[..., Iterator[Finding]]] = [
     raid_items_dated_and_linked,
     change_decisions_dated,
     status_report_current,
+    project_rag_matches_latest_status,
 ]
 
 # The rules that also judge against the day and the portfolio's reporting cycle.

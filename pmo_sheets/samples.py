@@ -144,6 +144,8 @@ def sample_project(number: int, *, seed: int = 0, tasks: int = 40, budget_lines:
                                   tasks=[row["task_id"] for row in task_rows])
     sample.tables["changes"] = _changes(rng, project, count=changes, today=today)
     sample.tables["status"] = _status(rng, project, today=today) if status else []
+    if sample.tables["status"]:
+        project["rag"] = sample.tables["status"][-1]["overall_rag"]  # as a PM keeps it: the latest report's
     return sample
 
 

@@ -551,6 +551,30 @@ def test_status_reports_without_a_dated_period_or_a_project_sheet() -> None:
     assert found(project=sheet("project", [{**PROJECT, "status": "On Hold"}]), status=reports("2026-01-01")) != []
 
 
+def rated(*rows: tuple[str, str | None]) -> TableRecords:
+    """Status rows of (period, overall RAG), in the order given."""
+    return sheet("status", [{"period": period, "overall_rag": rag, "summary": "s"} for period, rag in rows])
+
+
+def test_a_project_rag_other_than_the_latest_reports_is_flagged_at_the_project_rag() -> None:
+    project = sheet("project", [{**PROJECT, "rag": "Green"}])
+    # the latest by period, not the last row: May is Red, although April comes after it on the sheet
+    status = rated(("2026-03-01", "Green"), ("2026-05-01", "Red"), ("2026-04-01", "Green"))
+    assert found(project=project, status=status) == [
+        ("rag-differs-from-status", "Project", "B11", "RAG is Green here, but the latest status report (May 2026, "
+                                                      "Status!B3) rates the project Red; make them agree")]
+
+
+def test_a_project_rag_that_agrees_or_has_nothing_to_agree_with_is_not_flagged() -> None:
+    green = sheet("project", [{**PROJECT, "rag": "Green"}])
+    assert found(project=green, status=rated(("2026-04-01", "Red"), ("2026-05-01", "Green"))) == []
+    assert found(project=green, status=rated(("2026-05-01", None))) == []  # the latest report has no rating
+    assert found(project=green, status=rated(("someday", "Red"))) == []  # no dated report
+    assert found(project=green, status=rated()) == []
+    assert found(project=sheet("project", [PROJECT]), status=rated(("2026-05-01", "Red"))) == []  # no RAG typed
+    assert found(status=rated(("2026-05-01", "Red"))) == []  # no Project sheet
+
+
 def test_rules_judge_against_today_unless_told_otherwise() -> None:
     assert RuleContext().today == dt.date.today()
     assert RuleContext().reporting_cycle_months == 1
@@ -566,7 +590,8 @@ def test_every_rule_runs_and_in_the_order_its_findings_are_reported() -> None:
         "calculated_columns_match", "tasks_inside_project_dates", "budget_in_project_currency",
         "changes_in_project_currency", "budget_within_approved", "open_risks_have_owners",
         "allocations_inside_project", "people_named_consistently", "raid_items_dated_and_linked",
-        "change_decisions_dated", "status_report_current"]
+        "change_decisions_dated", "status_report_current",
+        "project_rag_matches_latest_status"]
 
 
 

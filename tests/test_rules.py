@@ -272,6 +272,9 @@ CASES = [
          delivery=True),
     Case("value-required-summary", [("value-required", "Status", "F2")], setter("status", 0, summary=None),
          delivery=True),
+    Case("rag-differs-from-status", [("rag-differs-from-status", "Project", "B11")],
+         lambda s: s.project.update(rag="Red" if s.tables["status"][-1]["overall_rag"] != "Red" else "Green"),
+         severities=[WARNING], delivery=True),
 ]
 
 
