@@ -11,7 +11,7 @@ from typing import Any
 from pmo_sheets.config import PortfolioConfig
 from pmo_sheets.lock import DEFAULT_WAIT, Holder
 from pmo_sheets.sync import SyncResult, run_sync
-from pmo_sheets.sync_decisions import SourceOutcome
+from pmo_sheets.sync_decisions import SourceOutcome, link_gone
 
 
 def sync_with_progress(config: PortfolioConfig, *, full: bool = False, prune_missing: bool = False,
@@ -42,10 +42,9 @@ def _money(value: float) -> str:
 
 
 def _found_as(result: SyncResult, outcome: SourceOutcome) -> str:
-    """For a missing file that was found through a link: the path that is gone, since the file its label
-    names (the link's target, where the records came from) may well still be there."""
-    found_as, real = outcome.state.found_as, outcome.state.key.removeprefix("file:")
-    if outcome.problem != "missing" or found_as is None or found_as == real:
+    """`` (found as PATH, which is gone)`` for a missing file found through a link (see :func:`link_gone`)."""
+    found_as = link_gone(outcome)
+    if found_as is None:
         return ""
     try:
         shown = str(Path(found_as).relative_to(os.path.abspath(result.config.base)))

@@ -124,7 +124,8 @@ class SyncResult:
             "sources": [
                 {"source": o.source.label, "kind": o.source.kind, "status": o.state.status, "read": o.read,
                  "project_id": o.state.project_id, "errors": o.state.errors, "warnings": o.state.warnings,
-                 "last_good_sync": o.state.last_good_sync, "findings": o.state.findings}
+                 "last_good_sync": o.state.last_good_sync, "found_as_gone": link_gone(o),
+                 "findings": o.state.findings}
                 for o in self.outcomes
             ],
         }
@@ -240,14 +241,27 @@ def config_digest(config: PortfolioConfig) -> str:
     return hashlib.sha256(config.path.read_bytes()).hexdigest() if config.path.exists() else ""
 
 
+def link_gone(outcome: SourceOutcome) -> str | None:
+    """For a missing file that was found through a link or a linked folder: the path it was found as, which
+    is gone. The file its label names (the link's target, where the records came from) may well still be
+    there, so without this path nobody could tell what to look for."""
+    found_as, real = outcome.state.found_as, outcome.state.key.removeprefix("file:")
+    if outcome.problem != "missing" or found_as is None or found_as == real:
+        return None
+    return found_as
+
+
 def quality_row(outcome: SourceOutcome) -> SourceStatus:
-    """A source's row on Data quality: its first findings in words, and how many more there are."""
+    """A source's row on Data quality: its first findings in words, and how many more there are (a missing
+    file found through a link first says which path is gone)."""
     state = outcome.state
     first = "; ".join(f"{f['sheet'] + '!' if f.get('sheet') else ''}{f.get('cell') or ''} {f['rule']}: {f['message']}".strip()
                       for f in state.findings[:FIRST_FINDINGS])
     total = max(len(state.findings), state.errors + state.warnings)  # findings past the kept ones are only counted
     if total > FIRST_FINDINGS:
         first += f"; and {total - FIRST_FINDINGS:,} more"
+    if (gone := link_gone(outcome)) is not None:
+        first = f"found as {gone}, which is gone" + (f"; {first}" if first else "")
     return SourceStatus(state.label, state.kind, state.project_id, state.status, state.errors, state.warnings, first,
                         state.last_checked, state.last_good_sync, template_version=state.template_version)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -171,6 +172,12 @@ def test_a_deleted_link_to_a_workbook_elsewhere_is_missing_and_keeps_its_data(tm
     assert result.exit_code == 1, result.output
     assert f"{outside}: missing, last good data kept (found as projects/PRJ-0002.xlsx, which is gone)" in result.output
     assert quality(config.master)[str(outside)] == "missing, last good data kept"
+    gone = tmp_path / "pmo" / "projects" / "PRJ-0002.xlsx"
+    findings = {r[0]: r[6] for r in sheet_rows(config.master, "Data quality")[1:]}
+    assert findings == {str(outside): f"found as {gone}, which is gone", "projects/PRJ-0001.xlsx": None}
+    summary = json.loads(runner.invoke(app, ["sync", "--config", str(config.path), "--format", "json"]).output)
+    assert {s["source"]: s["found_as_gone"] for s in summary["sources"]} == {
+        str(outside): str(gone), "projects/PRJ-0001.xlsx": None}
     assert portfolio_rows(config.master)["PRJ-0002"]["Budget"] == budget
     assert portfolio_rows(config.master)["PRJ-0002"]["Data Status"] == "stale"
 

@@ -35,6 +35,7 @@ from pmo_sheets.sync_decisions import (
     config_digest,
     file_stamp,
     first_comment_column,
+    link_gone,
     merged_with_side_copy,
     now_text,
     problem_of,
@@ -358,9 +359,10 @@ def test_the_json_summary_of_a_sync(tmp_path: Path) -> None:
                           "since": "2026-06-01T09:12:00+00:00"},
         "reread_damaged": ["b.xlsx"], "removed_leftovers": ["~master.tmp"],
         "state_set_aside": f"{tmp_path}/state.sqlite.before-rebuild-20260601-101010",
-        "sources": [{**source, "status": "ok", "read": False, "errors": 0, "warnings": 1, "findings": []},
+        "sources": [{**source, "status": "ok", "read": False, "errors": 0, "warnings": 1, "found_as_gone": None,
+                     "findings": []},
                     {**source, "status": "invalid, last good data kept", "read": True, "errors": 1, "warnings": 0,
-                     "findings": [FINDING]}]}
+                     "found_as_gone": None, "findings": [FINDING]}]}
     quiet = result_with(tmp_path, error="cannot write the master").to_dict()
     assert (quiet["written"], quiet["error"], quiet["seconds"], quiet["written_to"], quiet["master_in_use"],
             quiet["state_set_aside"], quiet["sources"]) == (False, "cannot write the master", 0.0, None, None, None, [])
@@ -391,6 +393,23 @@ def test_a_data_quality_row_shows_the_first_three_findings_and_counts_the_rest()
 def test_findings_past_the_kept_ones_are_counted(findings: list[dict[str, Any]], errors: int, warnings: int,
                                                  first: str) -> None:
     assert quality_row(outcome(known(findings=findings, errors=errors, warnings=warnings), None)).first_findings == first
+
+
+def test_a_missing_file_found_through_a_link_says_which_path_is_gone() -> None:
+    linked = known(found_as="/p/shared/a.xlsx", findings=[FINDING], errors=1, warnings=0)
+    gone = outcome(linked, "missing", read=False)
+    assert link_gone(gone) == "/p/shared/a.xlsx"
+    assert quality_row(gone).first_findings == "found as /p/shared/a.xlsx, which is gone; Tasks!C7 required: Finish is required"
+    assert quality_row(outcome(replace(linked, findings=[], errors=0), "missing")).first_findings == (
+        "found as /p/shared/a.xlsx, which is gone")
+    gone_result = result_with(Path("/p"), gone).to_dict()
+    assert gone_result["sources"][0]["found_as_gone"] == "/p/shared/a.xlsx"
+    # found where it is (no link), not missing, or found before found_as was stored: nothing to add
+    assert link_gone(outcome(replace(linked, found_as="/p/a.xlsx"), "missing")) is None
+    assert link_gone(outcome(linked, "invalid")) is None
+    assert link_gone(outcome(linked, None)) is None
+    assert link_gone(outcome(replace(linked, found_as=None), "missing")) is None
+    assert quality_row(outcome(linked, "invalid")).first_findings == "Tasks!C7 required: Finish is required"
 
 
 def test_the_time_is_utc_to_the_second_or_to_the_microsecond() -> None:
