@@ -182,6 +182,29 @@ def test_a_deleted_link_to_a_workbook_elsewhere_is_missing_and_keeps_its_data(tm
     assert portfolio_rows(config.master)["PRJ-0002"]["Data Status"] == "stale"
 
 
+def test_a_deleted_workbook_under_a_double_star_glob_is_missing_and_keeps_its_data(tmp_path: Path) -> None:
+    # `projects/**/*.xlsx` names projects/PRJ-0001.xlsx too (`**` standing for no folder at all); a deleted
+    # workbook there once counted as no longer configured and left the master silently, exit 0.
+    make_portfolio(tmp_path, count=3)
+    (tmp_path / "projects" / "team-b").mkdir()
+    (tmp_path / "projects" / "PRJ-0002.xlsx").rename(tmp_path / "projects" / "team-b" / "PRJ-0002.xlsx")
+    (tmp_path / "portfolio.toml").write_text(config_text(sources='path = "projects/**/*.xlsx"'))
+    config = load_config(tmp_path / "portfolio.toml")
+    first = run_sync(config)
+    assert first.exit_code == 0 and sorted(portfolio_rows(config.master)) == ["PRJ-0001", "PRJ-0002", "PRJ-0003"]
+    budgets = {project: row["Budget"] for project, row in portfolio_rows(config.master).items()}
+    (tmp_path / "projects" / "PRJ-0001.xlsx").unlink()
+    (tmp_path / "projects" / "team-b" / "PRJ-0002.xlsx").unlink()
+
+    result = run_sync(config)
+
+    assert result.exit_code == 1 and result.counts["missing"] == 2
+    assert quality(config.master) == {"projects/PRJ-0001.xlsx": "missing, last good data kept",
+                                      "projects/team-b/PRJ-0002.xlsx": "missing, last good data kept",
+                                      "projects/PRJ-0003.xlsx": "ok"}
+    assert {project: row["Budget"] for project, row in portfolio_rows(config.master).items()} == budgets
+
+
 def test_prune_missing_drops_a_vanished_source_and_archives_its_comments(tmp_path: Path) -> None:
     config, _ = make_portfolio(tmp_path)
     run_sync(config)
