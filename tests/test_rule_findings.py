@@ -565,6 +565,20 @@ def test_a_project_rag_other_than_the_latest_reports_is_flagged_at_the_project_r
                                                       "Status!B3) rates the project Red; make them agree")]
 
 
+def test_two_reports_for_the_latest_period_are_compared_by_the_first_on_the_sheet() -> None:
+    # The second May row is a duplicate-id finding of its own; the RAG is judged against the first one.
+    status = rated(("2026-04-01", "Red"), ("2026-05-01", "Amber"), ("2026-05-01", "Green"))
+
+    def rag_findings(rag: str) -> list[Found]:
+        return [f for f in found(project=sheet("project", [{**PROJECT, "rag": rag}]), status=status)
+                if f[0] == "rag-differs-from-status"]
+
+    assert rag_findings("Amber") == []
+    assert rag_findings("Green") == [
+        ("rag-differs-from-status", "Project", "B11", "RAG is Green here, but the latest status report (May 2026, "
+                                                      "Status!B3) rates the project Amber; make them agree")]
+
+
 def test_a_project_rag_that_agrees_or_has_nothing_to_agree_with_is_not_flagged() -> None:
     green = sheet("project", [{**PROJECT, "rag": "Green"}])
     assert found(project=green, status=rated(("2026-04-01", "Red"), ("2026-05-01", "Green"))) == []
