@@ -37,6 +37,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from copy import copy
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -44,6 +45,7 @@ from xml.sax.saxutils import escape
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
+from openpyxl.formatting.rule import Rule
 from openpyxl.styles.numbers import is_date_format
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -325,6 +327,12 @@ class _Builder:
                 self._copy_table(spec, records, old, grid_sheet, new[spec.sheet])
         self._copy_metadata(new, [spec for spec in tables_in(upgrade.kind) if spec.sheet in new.sheetnames])
         self._copy_own_sheets(new)
+        ours = _template_rule_keys(upgrade.kind, upgrade.from_version)
+        marked = [records.sheet for records in self.report.tables.values()
+                  if (old := self._old_sheet(records.sheet)) is not None
+                  and any(_rule_key(rule) not in ours for cf in old.conditional_formatting for rule in cf.rules)]
+        if marked:  # the template's sheets are laid out anew: rules of their own could land on the wrong cells
+            upgrade.dropped.append(f"own conditional formats on {', '.join(marked)}")
         return new
 
     def _old_sheet(self, name: str) -> Worksheet | None:
@@ -474,6 +482,9 @@ class _Builder:
                 sheet.merge_cells(str(merged))
             for validation in old.data_validations.dataValidation:  # their own dropdowns, at the same cells
                 sheet.add_data_validation(copy(validation))
+            for formats in old.conditional_formatting:  # their own highlighting, on the same cells
+                for rule in formats.rules:
+                    sheet.conditional_formatting.add(str(formats.sqref), rule)
             sheet.sheet_state = old.sheet_state
 
     def save(self, book: Workbook, *, addin: bool) -> bytes:
@@ -486,6 +497,18 @@ class _Builder:
 
             data = with_lite_scripts(data)
         return data
+
+
+def _rule_key(rule: Rule) -> tuple[Any, ...]:
+    return rule.type, rule.operator, tuple(rule.formula or ()), rule.text
+
+
+@cache
+def _template_rule_keys(kind: str, version: str) -> frozenset[tuple[Any, ...]]:
+    """The conditional formats a template of that kind and version comes with (its RAG colours)."""
+    book = build_template(kind, version)
+    return frozenset(_rule_key(rule) for sheet in book.worksheets for formats in sheet.conditional_formatting
+                     for rule in formats.rules)
 
 
 def _made_by_pmo_sheets(sheet: Worksheet) -> bool:

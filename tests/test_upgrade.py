@@ -19,7 +19,9 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.formula.translate import Translator
+from openpyxl.styles import PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from portfolio_fixtures import scratch_folder
 from soffice import recalculate
@@ -479,6 +481,31 @@ def test_the_add_in_offers_upgrade_and_its_button_opens_an_upgraded_copy(tmp_pat
 
     assert desktop.upgrade_caller() == (f"Not upgraded: {target} already exists; pmo upgrade never replaces a file "
                                         "(choose another folder, or --in-place to upgrade the source itself)")
+
+
+def test_conditional_formats_of_their_own_sheets_are_kept_and_on_template_sheets_are_named(tmp_path: Path) -> None:
+    def highlight(workbook: Workbook) -> None:
+        agreed = CellIsRule(operator="equal", formula=['"Agreed"'], fill=PatternFill("solid", bgColor="C6EFCE"))
+        workbook["Meeting notes"].conditional_formatting.add("C1:C20", agreed)
+        late = FormulaRule(formula=["AND($E2<>\"\",$E2<TODAY())"], fill=PatternFill("solid", bgColor="FFC7CE"))
+        workbook["Tasks"].conditional_formatting.add("A2:N41", late)
+
+    source = old_workbook(tmp_path / "PRJ-0004.xlsx", highlight)
+    (tmp_path / "out").mkdir()
+
+    assert one_line_refusal(pmo("upgrade", str(source), "--in-place")) == (
+        f"pmo upgrade: {source}: its own conditional formats on Tasks cannot be carried over; add --backup to keep "
+        "the original beside it, or write the upgrade elsewhere with -o DIR")
+    result = pmo("upgrade", str(source), "-o", str(tmp_path / "out"))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "  not carried over: own conditional formats on Tasks"
+    book = load_workbook(tmp_path / "out" / "PRJ-0004.xlsx")
+    [(cells, [rule])] = [(str(cf.sqref), cf.rules) for cf in book["Meeting notes"].conditional_formatting]
+    assert (cells, rule.operator, rule.formula, rule.dxf.fill.bgColor.rgb) == ("C1:C20", "equal", ['"Agreed"'],
+                                                                              "00C6EFCE")
+    # the template's own RAG colours on the Project and Risks sheets are not counted as the PM's
+    assert prepare_upgrade(old_workbook(tmp_path / "plain.xlsx")).dropped == []
 
 
 def test_a_workbook_with_macros_gives_an_xlsx_without_them(tmp_path: Path) -> None:
