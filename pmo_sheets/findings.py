@@ -186,6 +186,10 @@ _RULES = [
     Rule("change-decision-date", "Change decision without a date", "row", ERROR,
          "An Approved or Rejected change request has no decision date, or a Pending one already has one.",
          "Fill in the date the change board decided, or clear it while the change is pending."),
+    Rule("budget-line-unestimated", "Budget line without actual or forecast", "row", WARNING,
+         "A Budget line has a budget but neither an actual nor a forecast. Its EAC is unknown; the master adds "
+         "up actuals and forecasts, so it would count the line's EAC as 0 and show its whole budget as under-spend.",
+         "Type the forecast (the budget, if the line is on plan), or the actual."),
     # table level
     Rule("duplicate-id", "Duplicate ID", "table", ERROR,
          "The same ID (or ID and month for budget lines) appears on more than one row.", "Give each row its own ID."),
@@ -209,6 +213,10 @@ _RULES = [
     Rule("budget-over-approved", "Budget over approved budget", "workbook", WARNING,
          "The budget lines add up to more than the project's approved budget.",
          "Reduce the lines, or update the approved budget after approval."),
+    Rule("budget-outside-project", "Budget line outside project dates", "workbook", WARNING,
+         "A Budget line's month ends before the project starts or begins after it finishes: a year typed wrong "
+         "moves the line into another fiscal year of the master.",
+         "Correct the month, or update the project's dates."),
     Rule("allocation-outside-project", "Allocation outside project dates", "workbook", WARNING,
          "A Resources row books a month that ends before the project starts or begins after it finishes.",
          "Correct the month, or update the project's dates."),

@@ -100,15 +100,18 @@ def unique_ids(tables: Tables) -> Iterator[Finding]:
         key = table.spec.key  # a form (the Project sheet) holds one record: nothing there can repeat
         if not key:
             continue
+        required = set(table.spec.required)
         seen: dict[tuple[Any, ...], Row] = {}
         for row in table.rows:
             values = tuple(row.values.get(k) for k in key)
-            if any(v is None for v in values):
-                continue
-            normalised = tuple(str(v).casefold() for v in values)
+            if any(v is None and k in required for k, v in zip(key, values, strict=True)):
+                continue  # a blank required part is reported as such
+            # A blank optional part (a Resources row without a work package) is part of the key: the same
+            # person and month twice, both without a work package, is a row pasted twice as often as not.
+            normalised = tuple("" if v is None else str(v).casefold() for v in values)
             first = seen.setdefault(normalised, row)
             if first is not row:
-                label = " / ".join(str(v) for v in values)
+                label = " / ".join("(blank)" if v is None else str(v) for v in values)
                 yield finding("duplicate-id", table.sheet, table.cell(row, key[0]),
                               f"{table.spec.column(key[0]).title} {label} is already used on row {first.number} "
                               f"({table.cell(first, key[0])})")
@@ -302,6 +305,43 @@ def budget_within_approved(tables: Tables) -> Iterator[Finding]:
                       f"budget lines add up to {total:,.2f}, more than the approved budget of {approved:,.2f}")
 
 
+def budget_lines_inside_project(tables: Tables) -> Iterator[Finding]:
+    """A line in a month the project does not run: a year typed wrong moves it to another fiscal year."""
+    project, budget = _project_row(tables), tables.get("budget")
+    if project is None or budget is None:
+        return
+    begin, end = _date(project, "start_date"), _date(project, "finish_date")
+    for row in budget.rows:
+        month = _date(row, "period")
+        if month is None:
+            continue
+        line = row.values.get("line_id", "")
+        if begin and month < _month_start(begin):
+            yield finding("budget-outside-project", budget.sheet, budget.cell(row, "period"),
+                          f"line {line} is budgeted in {month:%B %Y}, before the project starts ({begin})")
+        elif end and month > end:
+            yield finding("budget-outside-project", budget.sheet, budget.cell(row, "period"),
+                          f"line {line} is budgeted in {month:%B %Y}, after the project finishes ({end})")
+
+
+def budget_lines_estimated(tables: Tables) -> Iterator[Finding]:
+    """A line with a budget but neither an actual nor a forecast: its EAC is unknown, and the master, which
+    adds up actuals and forecasts, would count it as 0 and show its whole budget as under-spend."""
+    budget = tables.get("budget")
+    if budget is None or not {"actual", "forecast"} <= set(budget.positions):
+        return  # a missing column was reported once, as such
+    for row in budget.rows:
+        amount = _number(row, "budget")
+        if row.rejected or not amount or "actual" in row.values or "forecast" in row.values:
+            continue
+        period = _date(row, "period")
+        when = f" ({period:%B %Y})" if period else ""
+        yield finding("budget-line-unestimated", budget.sheet, budget.cell(row, "forecast"),
+                      f"line {row.values.get('line_id', '')}{when} has a budget of {amount:,.2f} but neither an "
+                      "actual nor a forecast: the master counts its EAC as 0, so its whole budget shows as "
+                      "under-spend; type the forecast (the budget, if it is on plan)")
+
+
 def open_risks_have_owners(tables: Tables) -> Iterator[Finding]:
     risks = tables.get("risks")
     if risks is None or "owner" not in risks.positions:
@@ -459,6 +499,8 @@ RULE_FUNCTIONS: list[Callable[..., Iterator[Finding]]] = [
     budget_in_project_currency,
     changes_in_project_currency,
     budget_within_approved,
+    budget_lines_inside_project,
+    budget_lines_estimated,
     open_risks_have_owners,
     allocations_inside_project,
     people_named_consistently,

@@ -160,7 +160,7 @@ def test_a_repeated_id_is_flagged_at_the_second_one_whatever_its_letter_case() -
 def test_a_budget_line_is_a_duplicate_only_when_line_and_period_repeat() -> None:
     def line(line_id: str, period: str | None) -> dict[str, Any]:
         return {"line_id": line_id, "category": "Labour", "cost_center": "CC-1", "period": period, "currency": "EUR",
-                "budget": 100}
+                "budget": 100, "actual": 0}
     budget = sheet("budget", [line("L01", "2026-03-01"), line("L01", "2026-04-01"), line("L02", "2026-03-01"),
                               line("L01", "2026-03-01"), line("L03", None), line("L03", None)])
     assert found(budget=budget) == [
@@ -320,9 +320,9 @@ def test_tasks_are_not_judged_against_a_project_without_dates_or_a_missing_proje
 
 def test_budget_lines_and_changes_in_another_currency_are_flagged() -> None:
     project = sheet("project", [PROJECT])
-    budget = sheet("budget", [{"line_id": "L1", "period": "2026-03-01", "currency": "EUR", "budget": 100},
-                              {"line_id": "L2", "period": "2026-03-01", "currency": "USD", "budget": 100},
-                              {"line_id": "L3", "period": "2026-03-01", "budget": 100}])
+    budget = sheet("budget", [{"line_id": "L1", "period": "2026-03-01", "currency": "EUR", "budget": 100, "actual": 0},
+                              {"line_id": "L2", "period": "2026-03-01", "currency": "USD", "budget": 100, "actual": 0},
+                              {"line_id": "L3", "period": "2026-03-01", "budget": 100, "actual": 0}])
     changes = sheet("changes", [{"change_id": "CR-1", "title": "t", "decision": "Pending", "currency": "GBP"},
                                 {"change_id": "CR-2", "title": "t", "decision": "Pending", "currency": "EUR"}])
     assert found(project=project, budget=budget, changes=changes) == [
@@ -334,7 +334,7 @@ def test_budget_lines_and_changes_in_another_currency_are_flagged() -> None:
 @pytest.mark.parametrize("currency", [None, "EURO", "EU"])
 def test_lines_are_not_judged_against_a_project_currency_that_is_no_code(currency: str | None) -> None:
     project = sheet("project", [{**PROJECT, "currency": currency}])
-    budget = sheet("budget", [{"line_id": "L2", "period": "2026-03-01", "currency": "USD", "budget": 100}])
+    budget = sheet("budget", [{"line_id": "L2", "period": "2026-03-01", "currency": "USD", "budget": 100, "actual": 0}])
     changes = sheet("changes", [{"change_id": "CR-1", "title": "t", "decision": "Pending", "currency": "GBP"}])
     assert found(project=project, budget=budget, changes=changes) == []
     assert found(budget=budget, changes=changes) == []
@@ -342,8 +342,8 @@ def test_lines_are_not_judged_against_a_project_currency_that_is_no_code(currenc
 
 def test_budget_lines_over_the_approved_budget_are_flagged_at_the_approved_budget() -> None:
     def lines(*amounts: float) -> TableRecords:
-        return sheet("budget", [{"line_id": f"L{n}", "period": "2026-03-01", "currency": "EUR", "budget": amount}
-                                for n, amount in enumerate(amounts)])
+        return sheet("budget", [{"line_id": f"L{n}", "period": "2026-03-01", "currency": "EUR", "budget": amount,
+                                 "actual": 0} for n, amount in enumerate(amounts)])
     project = sheet("project", [{**PROJECT, "approved_budget": 1500.5}])
     assert found(project=project, budget=lines(1000, 500.5)) == []
     assert found(project=project, budget=lines(1000, 500.504)) == []  # within half a cent
@@ -357,9 +357,9 @@ def test_budget_lines_over_the_approved_budget_are_flagged_at_the_approved_budge
 
 def test_a_budget_line_without_an_amount_adds_nothing() -> None:
     project = sheet("project", [{**PROJECT, "approved_budget": 100}])
-    budget = sheet("budget", [{"line_id": "L1", "period": "2026-03-01", "budget": 60},
+    budget = sheet("budget", [{"line_id": "L1", "period": "2026-03-01", "budget": 60, "actual": 0},
                               {"line_id": "L2", "period": "2026-03-01", "actual": 500},
-                              {"line_id": "L3", "period": "2026-03-01", "budget": 41}])
+                              {"line_id": "L3", "period": "2026-03-01", "budget": 41, "forecast": 41}])
     assert found(project=project, budget=budget) == [
         ("budget-over-approved", "Project", "B14",
          "budget lines add up to 101.00, more than the approved budget of 100.00")]
@@ -602,7 +602,8 @@ def test_every_rule_runs_and_in_the_order_its_findings_are_reported() -> None:
     assert [function.__name__ for function in RULE_FUNCTIONS] == [
         "finish_before_start", "completion_matches_status", "unique_ids", "predecessors_exist_without_cycles",
         "calculated_columns_match", "tasks_inside_project_dates", "budget_in_project_currency",
-        "changes_in_project_currency", "budget_within_approved", "open_risks_have_owners",
+        "changes_in_project_currency", "budget_within_approved", "budget_lines_inside_project",
+        "budget_lines_estimated", "open_risks_have_owners",
         "allocations_inside_project", "people_named_consistently", "raid_items_dated_and_linked",
         "change_decisions_dated", "status_report_current",
         "project_rag_matches_latest_status"]
@@ -623,7 +624,7 @@ def test_rows_without_an_id_are_named_blank_in_dates_and_currency_findings() -> 
     tasks = sheet("tasks", [task("1.1", start="2026-02-01", finish="2026-10-30", baseline_start="2026-02-01",
                                  baseline_finish="2026-10-30")])
     del tasks.rows[0].values["task_id"]
-    budget = sheet("budget", [{"period": "2026-03-01", "currency": "USD", "budget": 1}])
+    budget = sheet("budget", [{"period": "2026-03-01", "currency": "USD", "budget": 1, "actual": 0}])
     assert [message for *_, message in found(project=project, tasks=tasks, budget=budget)] == [
         "task  starts 2026-02-01, before the project starts (2026-03-01)",
         "task  finishes 2026-10-30, after the project finishes (2026-09-30)",
@@ -646,8 +647,9 @@ def test_one_row_left_alone_does_not_stop_the_comparison_of_the_rows_and_fields_
 def test_a_row_without_its_key_and_a_table_without_one_do_not_stop_the_duplicate_check() -> None:
     import dataclasses
 
-    budget = sheet("budget", [{"line_id": "L1", "budget": 1}, {"line_id": "L2", "period": "2026-03-01", "budget": 1},
-                              {"line_id": "L2", "period": "2026-03-01", "budget": 2}])
+    budget = sheet("budget", [{"line_id": "L1", "budget": 1, "actual": 0},
+                              {"line_id": "L2", "period": "2026-03-01", "budget": 1, "actual": 0},
+                              {"line_id": "L2", "period": "2026-03-01", "budget": 2, "actual": 0}])
     keyless = sheet("status", [{"period": "2026-03-01", "overall_rag": "Green", "summary": "s"}] * 2)
     keyless.spec = dataclasses.replace(keyless.spec, key=())
     tasks = sheet("tasks", [task("1.1"), task("1.1")])
@@ -656,10 +658,60 @@ def test_a_row_without_its_key_and_a_table_without_one_do_not_stop_the_duplicate
         ("duplicate-id", "Tasks", "A3", "Task ID 1.1 is already used on row 2 (A2)")]
 
 
+def test_an_allocation_pasted_twice_without_a_work_package_is_a_duplicate() -> None:
+    resources = sheet("resources", [
+        {"person": "Dev Patel", "month": "2026-01-01", "allocation": 0.5},
+        {"person": "Dev Patel", "work_package": "Build", "month": "2026-01-01", "allocation": 0.5},
+        {"person": "dev patel", "month": "2026-01-01", "allocation": 0.5},  # the first row again, another case
+        {"person": "Dev Patel", "month": "2026-02-01", "allocation": 0.5},
+        {"month": "2026-01-01", "allocation": 0.5}, {"month": "2026-01-01", "allocation": 0.5}])  # no person: reported as such
+    assert found(resources=resources) == [
+        ("duplicate-id", "Resources", "A4", "Person dev patel / (blank) / 2026-01-01 is already used on row 2 (A2)")]
+
+
+def test_a_budget_line_in_a_month_the_project_does_not_run_is_flagged_at_its_period() -> None:
+    project = sheet("project", [PROJECT])  # March to September 2026
+    budget = sheet("budget", [{"line_id": f"L{n}", "period": period, "budget": 10, "actual": 0}
+                              for n, period in enumerate(["2026-02-01", "2026-03-01", "2026-09-01", "2026-10-01",
+                                                          "2025-03-01", "someday"], start=1)])
+    assert found(project=project, budget=budget) == [
+        ("budget-outside-project", "Budget", "E2", "line L1 is budgeted in February 2026, before the project starts "
+                                                   "(2026-03-01)"),
+        ("budget-outside-project", "Budget", "E5", "line L4 is budgeted in October 2026, after the project finishes "
+                                                   "(2026-09-30)"),
+        ("budget-outside-project", "Budget", "E6", "line L5 is budgeted in March 2025, before the project starts "
+                                                   "(2026-03-01)")]
+    assert found(budget=budget) == []  # no Project sheet: nothing to judge against
+    undated = sheet("project", [{**PROJECT, "start_date": None, "finish_date": None}])
+    assert found(project=undated, budget=budget) == []
+
+
+def test_a_budget_line_with_neither_actual_nor_forecast_is_flagged_at_its_forecast() -> None:
+    budget = sheet("budget", [
+        {"line_id": "L1", "period": "2026-03-01", "budget": 29500},
+        {"line_id": "L2", "period": "2026-03-01", "budget": 100, "actual": 0},  # estimated: nothing spent
+        {"line_id": "L3", "period": "2026-03-01", "budget": 100, "forecast": 0},
+        {"line_id": "L4", "period": "2026-03-01", "budget": 0},  # nothing budgeted: nothing to estimate
+        {"line_id": "L5", "period": "2026-03-01"},
+        {"line_id": "L6", "budget": 5}])
+    assert found(budget=budget) == [
+        ("budget-line-unestimated", "Budget", "I2", "line L1 (March 2026) has a budget of 29,500.00 but neither an "
+                                                    "actual nor a forecast: the master counts its EAC as 0, so its "
+                                                    "whole budget shows as under-spend; type the forecast (the budget, "
+                                                    "if it is on plan)"),
+        ("budget-line-unestimated", "Budget", "I7", "line L6 has a budget of 5.00 but neither an actual nor a forecast: "
+                                                    "the master counts its EAC as 0, so its whole budget shows as "
+                                                    "under-spend; type the forecast (the budget, if it is on plan)")]
+    rejected = sheet("budget", [{"line_id": "L1", "period": "2026-03-01", "budget": 100}])
+    rejected.rows[0].rejected = True  # its actual was typed as text and rejected: reported as such
+    assert found(budget=rejected) == []
+    assert found(budget=sheet("budget", [{"line_id": "L1", "budget": 100}], without=("forecast",))) == []
+
+
 def test_lines_adding_up_to_exactly_half_a_cent_over_the_approved_budget_are_within_it() -> None:
     project = sheet("project", [{**PROJECT, "approved_budget": 100}])
-    budget = sheet("budget", [{"line_id": "L1", "period": "2026-03-01", "budget": 60},
-                              {"line_id": "L2", "period": "2026-03-01", "budget": 40.005}])
+    budget = sheet("budget", [{"line_id": "L1", "period": "2026-03-01", "budget": 60, "actual": 0},
+                              {"line_id": "L2", "period": "2026-03-01", "budget": 40.005, "actual": 0}])
     assert found(project=project, budget=budget) == []
 
 
