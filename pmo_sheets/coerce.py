@@ -93,7 +93,20 @@ def parse_date(value: Any, *, day_first: bool = True) -> dt.date | None:
 # What may surround a number: currency symbols and ISO codes, signs, parentheses, a percent sign.
 _CURRENCY_SYMBOLS = "$€£¥₹"
 _AFFIX = re.compile(r"^(?P<head>[^\d.,]*?)(?P<core>[\d.,'\u00a0\u202f ]*\d(?:[eE][+-]?\d+)?|[.,]\d+)(?P<tail>[^\d]*)$")
-_CODE = re.compile(r"^[A-Z]{3}$")
+#: The ISO 4217 codes a number may carry (``1 200 EUR``): the Project sheet's currency list, which a test keeps
+#: identical. Any other three capitals are a unit or a word (``120 HRS``, ``2 FTE``, ``TBC 5000``), and no number.
+CURRENCY_CODES: Final = frozenset({
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BHD", "BIF",
+    "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHF", "CLP", "CNY", "COP", "CRC",
+    "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS",
+    "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD",
+    "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL",
+    "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MYR", "MZN", "NAD",
+    "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD",
+    "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP",
+    "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "UYU", "UZS", "VES",
+    "VND", "VUV", "WST", "XAF", "XCD", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWG",
+})
 _SPACES = " \u00a0\u202f"
 _EXPONENT = re.compile(r"^(?P<mantissa>\d+(?:[.,]\d+)?)[eE](?P<exponent>[+-]?\d+)$")
 
@@ -150,13 +163,28 @@ def _read_number(text: str, *, decimal: str, group: str) -> float | None:
     for affix in (head, tail):
         bare = affix.replace(signs[0], "", 1) if signs and signs[0] in affix else affix
         bare = bare.strip()
-        if bare and not (bare in _CURRENCY_SYMBOLS or _CODE.match(bare)):
+        if bare and not (bare in _CURRENCY_SYMBOLS or bare in CURRENCY_CODES):
             return None
     number = _digits(core, decimal=decimal, group=group)
     if number is None or not math.isfinite(number):
         return None
     number *= scale
     return -number if negative else number
+
+
+def currency_sign(text: str) -> str | None:
+    """The currency symbol or ISO code typed with a text number (``€`` of ``€15,500.00``), or None."""
+    text = text.strip()
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    match = _AFFIX.match(text.removesuffix("%"))
+    if match is None:
+        return None
+    for affix in (match["head"], match["tail"]):
+        bare = affix.strip().strip("-+−").strip()
+        if bare and (bare in _CURRENCY_SYMBOLS or bare in CURRENCY_CODES):
+            return bare
+    return None
 
 
 def _digits(core: str, *, decimal: str, group: str) -> float | None:
@@ -225,7 +253,7 @@ def _plain_text(value: Any) -> str:
 class Coercer:
     """Reads cells for one column of a schema: type, format and list tolerance in one callable."""
 
-    __slots__ = ("day_first", "decimal_comma", "enum_lookup", "kind", "month")
+    __slots__ = ("day_first", "decimal_comma", "enum_lookup", "kind", "month", "percent")
 
     def __init__(self, schema: dict[str, Any], *, day_first: bool = True, decimal_comma: bool = False):
         self.kind = "date" if schema.get("format") == "date" else schema.get("type", "string")
@@ -234,6 +262,8 @@ class Coercer:
         self.enum_lookup = ({str(v).casefold(): v for v in enum} if enum and self.kind == "string" else None)
         self.day_first = day_first
         self.decimal_comma = decimal_comma
+        # "5%" is 0.05 in a percent column; in an amount or a count of days it is no reading anyone meant
+        self.percent = str(schema.get("x-number-format") or "").endswith("%")
 
     def cell_reader(self) -> Callable[[Any], Any]:
         """A faster twin of this coercer for reading a column cell after cell; :data:`BLANK` for a blank cell.
@@ -287,6 +317,8 @@ class Coercer:
                 day = day.replace(day=1)
             return day.isoformat()
         if kind in ("number", "integer"):
+            if isinstance(value, str) and not self.percent and value.strip().rstrip(")").endswith("%"):
+                return _plain_text(value)  # reported as not a number of this column
             number = parse_number(value, decimal_comma=self.decimal_comma)
             if number is None:
                 return value if isinstance(value, bool) else _plain_text(value)

@@ -150,6 +150,11 @@ _RULES = [
          "Text such as 1,200 or 1.200 is a different number with a decimal point than with a decimal comma; "
          "it was read in the workbook's convention.",
          "Type the amount as a number (not text), or write it without thousands separators."),
+    Rule("amount-with-currency", "Amount typed with a currency", "cell", WARNING,
+         "A number typed as text with a currency symbol or code (\u20ac15,500.00, EUR 131,250). The amount is counted "
+         "in the row's currency (its Currency column, or the project's); the sign typed with it is not converted, "
+         "so an amount in another currency would be counted wrong.",
+         "Type the number alone, in the row's currency; an amount in another currency goes on a row of that currency."),
     Rule("date-implausible", "Date outside the plausible window", "cell", ERROR,
          "A date before 1990 or after 2100 (the window is configurable) is almost always a typo.",
          "Correct the date; a coordinator can widen the window (portfolio.toml plausible_years)."),

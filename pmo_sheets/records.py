@@ -16,7 +16,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from pmo_sheets.cells import cell_ref
-from pmo_sheets.coerce import BLANK, Coercer, is_blank, plain_number, read_number_text
+from pmo_sheets.coerce import BLANK, Coercer, currency_sign, is_blank, plain_number, read_number_text
 from pmo_sheets.findings import FINDINGS_KEPT, WARNING, Finding, finding
 from pmo_sheets.grid import SheetGrid
 from pmo_sheets.schemas import ColumnSpec, TableSpec
@@ -63,7 +63,8 @@ class TableRecords:
     positions: dict[str, int] = field(default_factory=dict)
     header_row: int = 1
     decimal_comma: bool = False  # the number convention the table's text numbers were read in
-    doubts_omitted: int = 0  # number-ambiguous warnings counted but not listed (past FINDINGS_KEPT)
+    #: warnings about text numbers (number-ambiguous, amount-with-currency) counted but not listed, by rule
+    doubts_omitted: dict[str, int] = field(default_factory=dict)
 
     def cell(self, row: Row | int, field_name: str) -> str | None:
         """The A1 cell of a field in a row: ``E12``; None when the column is missing."""
@@ -152,6 +153,27 @@ def _number_doubt(records: TableRecords, column: ColumnSpec, row: int, text: str
                    f"with a {theirs} it would be {plain_number(other)}")
 
 
+def _currency_doubt(records: TableRecords, column: ColumnSpec, row: int, text: str, value: Any) -> Finding:
+    """The warning for a text amount typed with a currency: it is counted in the row's currency, never converted."""
+    return finding("amount-with-currency", records.sheet, records.cell(row, column.name),
+                   f"{column.title} '{text}' was read as {plain_number(value)} in the row's currency: the "
+                   f"'{currency_sign(text)}' typed with it is not converted; type the number alone (the Currency "
+                   "column, or the project's currency, says which currency it is)")
+
+
+_DoubtMaker = Callable[[TableRecords, ColumnSpec, int, str, Any], Finding]
+
+
+def _doubts_of(text: str) -> tuple[tuple[str, _DoubtMaker], ...]:
+    """The warnings a text number earns: read two ways by the two conventions, typed with a currency."""
+    doubts: list[tuple[str, _DoubtMaker]] = []
+    if read_number_text(text).ambiguous:
+        doubts.append(("number-ambiguous", _number_doubt))
+    if currency_sign(text) is not None:
+        doubts.append(("amount-with-currency", _currency_doubt))
+    return tuple(doubts)
+
+
 def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True,
                decimal_comma: bool = False) -> tuple[TableRecords, list[Finding]]:
     """Read a table-layout sheet (a header row, then one record per row).
@@ -175,8 +197,8 @@ def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True,
         (col.name, positions[col.name] - 1,
          Coercer(col.schema, day_first=day_first, decimal_comma=decimal_comma).cell_reader(), {})
         for col in spec.columns if col.name in positions]
-    # Per number column, the distinct texts both conventions read as numbers, but not the same one.
-    doubtful: dict[str, dict[str, bool]] = {col.name: {} for col in spec.columns
+    # Per number column, the warnings each distinct text earns (most earn none).
+    doubtful: dict[str, dict[str, tuple[tuple[str, _DoubtMaker], ...]]] = {col.name: {} for col in spec.columns
                                             if col.name in positions and col.kind in ("number", "integer")}
     inputs = [(col.name, positions[col.name] - 1) for col in spec.columns if col.name in positions and not col.calculated]
     width = max((index for _, index, _, _ in readers), default=-1) + 1
@@ -196,12 +218,12 @@ def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True,
                 if doubts is not None and value is not BLANK and not isinstance(value, str):
                     doubt = doubts.get(raw)
                     if doubt is None:
-                        doubt = doubts[raw] = read_number_text(raw).ambiguous
-                    if doubt:
+                        doubt = doubts[raw] = _doubts_of(raw)
+                    for code, make in doubt:
                         if len(findings) < FINDINGS_KEPT:
-                            findings.append(_number_doubt(records, spec.column(name), number, raw, value))
+                            findings.append(make(records, spec.column(name), number, raw, value))
                         else:
-                            records.doubts_omitted += 1
+                            records.doubts_omitted[code] = records.doubts_omitted.get(code, 0) + 1
             else:
                 value = read(raw)
             if value is not BLANK:
@@ -231,9 +253,8 @@ def read_form(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True,
             raw = sheet.value(positions[col.name], 2)
             if not is_blank(raw):
                 value = values[col.name] = Coercer(col.schema, day_first=day_first, decimal_comma=decimal_comma)(raw)
-                if (isinstance(raw, str) and col.kind in ("number", "integer") and not isinstance(value, str)
-                        and read_number_text(raw).ambiguous):
-                    findings.append(_number_doubt(records, col, 0, raw, value))
+                if isinstance(raw, str) and col.kind in ("number", "integer") and not isinstance(value, str):
+                    findings.extend(make(records, col, 0, raw, value) for _, make in _doubts_of(raw))
     records.rows.append(Row(0, values))
     return records, findings
 

@@ -179,9 +179,8 @@ def _validate_grid(grid: Grid, *, settings: ValidationSettings) -> WorkbookRepor
                                           decimal_comma=settings.decimal_comma)
         sheet.release()
         report.keep(structure)
-        if records.doubts_omitted:
-            report.omitted[(WARNING, "number-ambiguous")] = (report.omitted.get((WARNING, "number-ambiguous"), 0)
-                                                             + records.doubts_omitted)
+        for code, count in records.doubts_omitted.items():
+            report.omitted[(WARNING, code)] = report.omitted.get((WARNING, code), 0) + count
         report.keep(check_schema(records, settings=settings))
         if spec.layout != "form" and not spec.may_be_empty and not records.rows and records.positions:
             report.findings.append(finding("table-empty", sheet.name, None, f"{spec.title} has no rows yet"))
@@ -284,6 +283,11 @@ def _cell_finding(spec: TableSpec, records: TableRecords, row_number: int, name:
     if isinstance(value, str) and value in SPREADSHEET_ERRORS:
         return finding("formula-error", records.sheet, cell, f"{title} shows the error {value}")
     if keyword == "type" and column.kind in ("number", "integer") and isinstance(value, str):
+        if read_number_text(value).reading(decimal_comma=records.decimal_comma) is not None:
+            # a number the column refused to read: a percentage where none belongs (an amount, days)
+            return finding("type-invalid", records.sheet, cell,
+                           f"{title} should be {'a whole number' if column.kind == 'integer' else 'a number'}, "
+                           f"not a percentage; found {shown}")
         other = read_number_text(value).other(decimal_comma=records.decimal_comma)
         if other is not None:
             mine, theirs = ("a decimal comma", "a decimal point") if records.decimal_comma else \

@@ -277,7 +277,10 @@ STATUS = {"type": "string", "enum": ["Not Started", "In Progress", "Completed"]}
     ({"type": "number"}, "$1,200", 1200),
     ({"type": "number"}, "12.5", 12.5),
     ({"type": "number"}, 12.0, 12),
-    ({"type": "number"}, "50%", 0.5),
+    ({"type": "number", "x-number-format": "0%"}, "50%", 0.5),
+    ({"type": "number", "x-number-format": "#,##0.00"}, "50%", "50%"),  # a percentage is no amount
+    ({"type": "number"}, "(5%)", "(5%)"),
+    ({"type": "number"}, "120 HRS", "120 HRS"),  # three capitals that are no ISO 4217 code: a unit, no number
     ({"type": "number"}, " abc ", "abc"),
     ({"type": "number"}, True, True),  # kept as the boolean it is, so the schema says "not a number"
     ({"type": "number"}, dt.date(2026, 3, 31), "2026-03-31"),

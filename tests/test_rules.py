@@ -211,6 +211,8 @@ CASES = [
     Case("currency-mismatch", [("currency-mismatch", "Budget", "F4")], setter("budget", 2, currency="EUR"), kind="budget"),
     Case("budget-over-approved", [("budget-over-approved", "Project", "B14")],
          setter("project", 0, approved_budget=1000), kind="budget", severities=[WARNING]),
+    Case("amount-with-currency", [("amount-with-currency", "Budget", "G3")], setter("budget", 1, budget="€1,500.00"),
+         kind="budget", severities=[WARNING]),
     Case("budget-outside-project", [("budget-outside-project", "Budget", "E3")],
          lambda s: s.tables["budget"][1].update(period=s.tables["budget"][1]["period"].replace(year=2024)),
          kind="budget", severities=[WARNING]),
@@ -537,8 +539,7 @@ TOLERATED: list[tuple[str, str, Edit, str, int, str, Any]] = [
      "tasks", 4, "percent_complete", 0.5),
     ("percent-as-fraction", "plan", both(typed("Tasks", "H6", 0.5), typed("Tasks", "I6", "In Progress")),
      "tasks", 4, "percent_complete", 0.5),
-    ("money-with-symbol-and-separators", "budget", typed("Budget", "G2", "$1,200.50"), "budget", 0, "budget", 1200.5),
-    ("money-with-currency-code", "budget", typed("Budget", "G2", "1 200.50 USD"), "budget", 0, "budget", 1200.5),
+    ("money-without-a-currency-sign", "budget", typed("Budget", "G2", "1,200.50"), "budget", 0, "budget", 1200.5),
     ("stray-spaces-in-a-list-value", "plan", typed("Tasks", "I3", f"  {T[1]['status']}  "),
      "tasks", 1, "status", T[1]["status"]),
     ("list-value-in-another-case", "plan", typed("Tasks", "J11", "yes"), "tasks", 9, "milestone", "Yes"),
@@ -560,6 +561,29 @@ def test_what_people_really_type_is_read_without_findings(tmp_path: Path, kind: 
 
     assert located(report.findings) == []
     assert report.tables[table].rows[index].values[name] == value
+
+
+@pytest.mark.parametrize(("text", "sign"), [("$1,200.50", "$"), ("1 200.50 USD", "USD"), ("€1,200.50", "€")])
+def test_an_amount_typed_with_a_currency_is_read_in_the_rows_currency_and_flagged(tmp_path: Path, text: str,
+                                                                                  sign: str) -> None:
+    report = report_of(write(tmp_path / "typed.xlsx", small_sample(), "budget", typed("Budget", "G2", text)))
+
+    assert [(f.rule, f.sheet, f.cell, f.message) for f in report.findings] == [
+        ("amount-with-currency", "Budget", "G2", f"Budget '{text}' was read as 1200.5 in the row's currency: the "
+                                                 f"'{sign}' typed with it is not converted; type the number alone (the "
+                                                 "Currency column, or the project's currency, says which currency it is)")]
+    assert report.tables["budget"].rows[0].values["budget"] == 1200.5
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("5%", "Budget should be a number, not a percentage; found '5%'"),
+    ("120 HRS", "Budget should be a number; found '120 HRS'"),
+    ("2 FTE", "Budget should be a number; found '2 FTE'"),
+    ("TBC 5000", "Budget should be a number; found 'TBC 5000'")])
+def test_a_percentage_or_a_unit_in_an_amount_is_no_amount(tmp_path: Path, text: str, message: str) -> None:
+    report = report_of(write(tmp_path / "typed.xlsx", small_sample(), "budget", typed("Budget", "G2", text)))
+
+    assert [(f.rule, f.sheet, f.cell, f.message) for f in report.findings] == [("type-invalid", "Budget", "G2", message)]
 
 
 def test_rows_after_a_blank_row_keep_their_own_cell_references(tmp_path: Path) -> None:

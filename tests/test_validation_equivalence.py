@@ -66,7 +66,7 @@ def many_mistakes(sample: SampleProject) -> None:
     tasks[131]["schedule_rag"] = "Purple"                      # a formula overwritten with junk
     tasks[140]["task_name"] = "   "                            # required, blank
     tasks[141]["finish"] = True                                # a boolean in a date column
-    budget[5]["budget"] = "$1,200.50"                          # money typed as text: accepted
+    budget[5]["budget"] = "$1,200.50"                          # money typed as text: read, and warned about the $
     budget[6]["actual"] = "lots"                               # not a number
     budget[7]["period"] = "2026-13-01"                         # no such month
     budget[8]["eac"] = 5.0                                     # a formula overwritten
@@ -108,6 +108,7 @@ REALISTIC_FINDINGS: list[Frozen] = [
     ("error", "value-required", "Tasks", "B142"),
     ("error", "date-invalid", "Tasks", "E143"),
     ("error", "currency-mismatch", "Budget", "F4"),
+    ("warning", "amount-with-currency", "Budget", "G7"),
     ("error", "type-invalid", "Budget", "H8"),
     ("error", "date-invalid", "Budget", "E9"),
     ("error", "calculated-value-mismatch", "Budget", "J10"),
@@ -149,6 +150,7 @@ RECALCULATED_FINDINGS: list[Frozen] = [
     ("error", "value-required", "Tasks", "B142"),
     ("error", "date-implausible", "Tasks", "E143"),  # TRUE saved as the number 1: 1900-01-01
     ("error", "currency-mismatch", "Budget", "F4"),
+    ("warning", "amount-with-currency", "Budget", "G7"),
     ("error", "calculated-value-mismatch", "Budget", "K7"),
     ("error", "calculated-value-mismatch", "Budget", "L7"),
     ("error", "type-invalid", "Budget", "H8"),
