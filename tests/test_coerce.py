@@ -396,3 +396,10 @@ def test_a_text_column_parses_each_distinct_text_once() -> None:
     assert [read(v) for v in ["open", "Completed", "open", "Completed", 12.0, 12.0]] == [
         "open", "Completed", "open", "Completed", "12", "12"]
     assert coercer.parsed == ["open", "Completed", 12.0, 12.0]
+
+
+def test_the_currency_codes_a_number_may_carry_are_the_project_sheets_currencies() -> None:
+    from pmo_sheets.coerce import CURRENCY_CODES
+    from pmo_sheets.schemas import load_tables
+
+    assert set(load_tables()["project"].column("currency").schema["enum"]) == CURRENCY_CODES
