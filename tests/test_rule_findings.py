@@ -664,6 +664,7 @@ def test_an_allocation_pasted_twice_without_a_work_package_is_a_duplicate() -> N
         {"person": "Dev Patel", "work_package": "Build", "month": "2026-01-01", "allocation": 0.5},
         {"person": "dev patel", "month": "2026-01-01", "allocation": 0.5},  # the first row again, another case
         {"person": "Dev Patel", "month": "2026-02-01", "allocation": 0.5},
+        {"person": "Dev Patel", "work_package": "None", "month": "2026-01-01", "allocation": 0.5},  # a name, not blank
         {"month": "2026-01-01", "allocation": 0.5}, {"month": "2026-01-01", "allocation": 0.5}])  # no person: reported as such
     assert found(resources=resources) == [
         ("duplicate-id", "Resources", "A4", "Person dev patel / (blank) / 2026-01-01 is already used on row 2 (A2)")]
@@ -672,15 +673,18 @@ def test_an_allocation_pasted_twice_without_a_work_package_is_a_duplicate() -> N
 def test_a_budget_line_in_a_month_the_project_does_not_run_is_flagged_at_its_period() -> None:
     project = sheet("project", [PROJECT])  # March to September 2026
     budget = sheet("budget", [{"line_id": f"L{n}", "period": period, "budget": 10, "actual": 0}
-                              for n, period in enumerate(["2026-02-01", "2026-03-01", "2026-09-01", "2026-10-01",
-                                                          "2025-03-01", "someday"], start=1)])
+                              for n, period in enumerate(["2026-02-01", "2026-03-01", "2026-09-01", "someday",
+                                                          "2026-10-01", "2025-03-01"], start=1)])
+    del budget.rows[5].values["line_id"]
     assert found(project=project, budget=budget) == [
         ("budget-outside-project", "Budget", "E2", "line L1 is budgeted in February 2026, before the project starts "
                                                    "(2026-03-01)"),
-        ("budget-outside-project", "Budget", "E5", "line L4 is budgeted in October 2026, after the project finishes "
+        ("budget-outside-project", "Budget", "E6", "line L5 is budgeted in October 2026, after the project finishes "
                                                    "(2026-09-30)"),
-        ("budget-outside-project", "Budget", "E6", "line L5 is budgeted in March 2025, before the project starts "
+        ("budget-outside-project", "Budget", "E7", "line  is budgeted in March 2025, before the project starts "
                                                    "(2026-03-01)")]
+    first_of_october = sheet("project", [{**PROJECT, "finish_date": "2026-10-01"}])  # October is a month it runs
+    assert [f[2] for f in found(project=first_of_october, budget=budget)] == ["E2", "E7"]
     assert found(budget=budget) == []  # no Project sheet: nothing to judge against
     undated = sheet("project", [{**PROJECT, "start_date": None, "finish_date": None}])
     assert found(project=undated, budget=budget) == []
@@ -693,7 +697,7 @@ def test_a_budget_line_with_neither_actual_nor_forecast_is_flagged_at_its_foreca
         {"line_id": "L3", "period": "2026-03-01", "budget": 100, "forecast": 0},
         {"line_id": "L4", "period": "2026-03-01", "budget": 0},  # nothing budgeted: nothing to estimate
         {"line_id": "L5", "period": "2026-03-01"},
-        {"line_id": "L6", "budget": 5}])
+        {"line_id": "L6", "budget": 5}, {"period": "2026-04-01", "budget": 7}])
     assert found(budget=budget) == [
         ("budget-line-unestimated", "Budget", "I2", "line L1 (March 2026) has a budget of 29,500.00 but neither an "
                                                     "actual nor a forecast: the master counts its EAC as 0, so its "
@@ -701,7 +705,11 @@ def test_a_budget_line_with_neither_actual_nor_forecast_is_flagged_at_its_foreca
                                                     "if it is on plan)"),
         ("budget-line-unestimated", "Budget", "I7", "line L6 has a budget of 5.00 but neither an actual nor a forecast: "
                                                     "the master counts its EAC as 0, so its whole budget shows as "
-                                                    "under-spend; type the forecast (the budget, if it is on plan)")]
+                                                    "under-spend; type the forecast (the budget, if it is on plan)"),
+        ("budget-line-unestimated", "Budget", "I8", "line  (April 2026) has a budget of 7.00 but neither an actual "
+                                                    "nor a forecast: the master counts its EAC as 0, so its whole "
+                                                    "budget shows as under-spend; type the forecast (the budget, if it "
+                                                    "is on plan)")]
     rejected = sheet("budget", [{"line_id": "L1", "period": "2026-03-01", "budget": 100}])
     rejected.rows[0].rejected = True  # its actual was typed as text and rejected: reported as such
     assert found(budget=rejected) == []
