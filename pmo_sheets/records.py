@@ -197,6 +197,7 @@ def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True,
         (col.name, positions[col.name] - 1,
          Coercer(col.schema, day_first=day_first, decimal_comma=decimal_comma).cell_reader(), {})
         for col in spec.columns if col.name in positions]
+    dated = [col.name for col in spec.columns if col.name in positions and col.kind == "date"]
     # Per number column, the warnings each distinct text earns (most earn none).
     doubtful: dict[str, dict[str, tuple[tuple[str, _DoubtMaker], ...]]] = {col.name: {} for col in spec.columns
                                             if col.name in positions and col.kind in ("number", "integer")}
@@ -234,8 +235,8 @@ def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True,
                 break
         else:
             continue  # blank row, or only formulas showing ""
-        if isinstance(first, str) and _TOTALS.match(first.strip()):
-            continue
+        if isinstance(first, str) and _TOTALS.match(first.strip()) and not any(name in values for name in dated):
+            continue  # a totals row: a line that has its month (an ID "Total" of a real line) is read, not dropped
         records.rows.append(Row(number, values))
     return records, findings
 

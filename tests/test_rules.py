@@ -602,6 +602,18 @@ def test_a_totals_row_is_not_a_budget_line(tmp_path: Path) -> None:
     assert [row.number for row in report.tables["budget"].rows] == [2, 3, 4, 5, 6, 7]
 
 
+def test_a_whole_line_whose_id_reads_total_is_a_line_not_a_totals_row(tmp_path: Path) -> None:
+    def contingency(workbook: Workbook) -> None:
+        for col, value in enumerate(["Total", "Other", "CC-1002", "Contingency, whole project",
+                                     dt.datetime(2026, 3, 1), "USD", 10000, 0], start=1):
+            workbook["Budget"].cell(8, col, value)
+
+    report = report_of(write(tmp_path / "contingency.xlsx", kind="budget", edit=contingency))
+
+    assert [row.number for row in report.tables["budget"].rows] == [2, 3, 4, 5, 6, 7, 8]
+    assert report.tables["budget"].rows[-1].values["budget"] == 10000
+
+
 def test_day_first_dates_are_read_as_day_month(tmp_path: Path) -> None:
     sample = small_sample()
     tasks(sample)[0]["baseline_finish"] = "03/04/2026"  # 3 April (the default); 4 March with --month-first
