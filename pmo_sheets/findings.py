@@ -155,6 +155,11 @@ _RULES = [
          "in the row's currency (its Currency column, or the project's); the sign typed with it is not converted, "
          "so an amount in another currency would be counted wrong.",
          "Type the number alone, in the row's currency; an amount in another currency goes on a row of that currency."),
+    Rule("date-ambiguous", "Date that reads two ways", "cell", WARNING,
+         "A date typed as text whose day and month could swap (03/04/2026 is 3 April or 4 March). It was read in "
+         "the workbook's convention (day first unless told otherwise), which may not be what was meant.",
+         "Type the date as a date (the cell shows it as one), or as 2026-03-04; a coordinator can declare month "
+         "first (pmo validate --month-first, portfolio.toml)."),
     Rule("date-implausible", "Date outside the plausible window", "cell", ERROR,
          "A date before 1990 or after 2100 (the window is configurable) is almost always a typo.",
          "Correct the date; a coordinator can widen the window (portfolio.toml plausible_years)."),

@@ -16,7 +16,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from pmo_sheets.cells import cell_ref
-from pmo_sheets.coerce import BLANK, Coercer, currency_sign, is_blank, plain_number, read_number_text
+from pmo_sheets.coerce import BLANK, Coercer, currency_sign, is_blank, parse_date, plain_number, read_number_text
 from pmo_sheets.findings import FINDINGS_KEPT, WARNING, Finding, finding
 from pmo_sheets.grid import SheetGrid
 from pmo_sheets.schemas import ColumnSpec, TableSpec
@@ -174,6 +174,25 @@ def _doubts_of(text: str) -> tuple[tuple[str, _DoubtMaker], ...]:
     return tuple(doubts)
 
 
+def _other_date_reading(text: str, *, day_first: bool, month: bool) -> str | None:
+    """The date a text date (``03/04/2026``) reads as in the other day/month order, when that is another date
+    (for a month column, another month); None when the text reads one way only."""
+    mine, other = parse_date(text, day_first=day_first), parse_date(text, day_first=not day_first)
+    if mine is None or other is None:
+        return None
+    if month:
+        mine, other = mine.replace(day=1), other.replace(day=1)
+    return other.isoformat() if other != mine else None
+
+
+def _date_doubt(records: TableRecords, column: ColumnSpec, row: int, text: str, value: Any, *,
+                day_first: bool, other: str) -> Finding:
+    mine, theirs = ("day", "month") if day_first else ("month", "day")
+    return finding("date-ambiguous", records.sheet, records.cell(row, column.name),
+                   f"{column.title} '{text}' was read as {value} ({mine} first, this workbook's convention); read "
+                   f"{theirs} first it would be {other}. Type the date as a date, or as 2026-03-04")
+
+
 def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True,
                decimal_comma: bool = False) -> tuple[TableRecords, list[Finding]]:
     """Read a table-layout sheet (a header row, then one record per row).
@@ -201,6 +220,9 @@ def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True,
     # Per number column, the warnings each distinct text earns (most earn none).
     doubtful: dict[str, dict[str, tuple[tuple[str, _DoubtMaker], ...]]] = {col.name: {} for col in spec.columns
                                             if col.name in positions and col.kind in ("number", "integer")}
+    # Per date column, the other reading of each distinct text date that reads two ways ("" when it does not).
+    dates_read: dict[str, dict[str, str]] = {col.name: {} for col in spec.columns
+                                             if col.name in positions and col.kind == "date"}
     inputs = [(col.name, positions[col.name] - 1) for col in spec.columns if col.name in positions and not col.calculated]
     width = max((index for _, index, _, _ in readers), default=-1) + 1
     for number, line in enumerate(sheet.rows[header_row:], start=header_row + 1):
@@ -225,6 +247,18 @@ def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True,
                             findings.append(make(records, spec.column(name), number, raw, value))
                         else:
                             records.doubts_omitted[code] = records.doubts_omitted.get(code, 0) + 1
+                readings = dates_read.get(name)
+                if readings is not None and value is not BLANK:
+                    other = readings.get(raw)
+                    if other is None:
+                        column = spec.column(name)
+                        other = readings[raw] = _other_date_reading(raw, day_first=day_first, month=column.month) or ""
+                    if other:
+                        if len(findings) < FINDINGS_KEPT:
+                            findings.append(_date_doubt(records, spec.column(name), number, raw, value,
+                                                        day_first=day_first, other=other))
+                        else:
+                            records.doubts_omitted["date-ambiguous"] = records.doubts_omitted.get("date-ambiguous", 0) + 1
             else:
                 value = read(raw)
             if value is not BLANK:
@@ -256,6 +290,9 @@ def read_form(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True,
                 value = values[col.name] = Coercer(col.schema, day_first=day_first, decimal_comma=decimal_comma)(raw)
                 if isinstance(raw, str) and col.kind in ("number", "integer") and not isinstance(value, str):
                     findings.extend(make(records, col, 0, raw, value) for _, make in _doubts_of(raw))
+                if isinstance(raw, str) and col.kind == "date" and (
+                        other := _other_date_reading(raw, day_first=day_first, month=col.month)):
+                    findings.append(_date_doubt(records, col, 0, raw, value, day_first=day_first, other=other))
     records.rows.append(Row(0, values))
     return records, findings
 

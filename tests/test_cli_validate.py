@@ -130,11 +130,19 @@ def test_month_first_reads_ambiguous_dates_the_american_way(tmp_path: Path) -> N
     sample.tables["tasks"][0].update(baseline_start="02/01/2026", baseline_finish="01/02/2026")
     path = write(tmp_path / "ambiguous.xlsx", sample, "plan")
 
-    assert pmo("validate", str(path)).exit_code == 0
+    day_first = json.loads(pmo("validate", str(path), "--format", "json").stdout)["files"][0]["findings"]
+    assert [(item["rule"], item["cell"], item["message"]) for item in day_first] == [
+        ("date-ambiguous", "F2", "Baseline Start '02/01/2026' was read as 2026-01-02 (day first, this workbook's "
+                                 "convention); read month first it would be 2026-02-01. Type the date as a date, or "
+                                 "as 2026-03-04"),
+        ("date-ambiguous", "G2", "Baseline Finish '01/02/2026' was read as 2026-02-01 (day first, this workbook's "
+                                 "convention); read month first it would be 2026-01-02. Type the date as a date, or "
+                                 "as 2026-03-04")]
     result = pmo("validate", str(path), "--month-first", "--format", "json")
     assert result.exit_code == 1
-    [item] = json.loads(result.stdout)["files"][0]["findings"]
-    assert (item["rule"], item["cell"]) == ("finish-before-start", "G2")
+    findings = json.loads(result.stdout)["files"][0]["findings"]
+    assert [(item["rule"], item["cell"]) for item in findings] == [
+        ("date-ambiguous", "F2"), ("finish-before-start", "G2"), ("date-ambiguous", "G2")]
 
 
 def _digest(path: Path) -> str:

@@ -211,6 +211,8 @@ CASES = [
     Case("currency-mismatch", [("currency-mismatch", "Budget", "F4")], setter("budget", 2, currency="EUR"), kind="budget"),
     Case("budget-over-approved", [("budget-over-approved", "Project", "B14")],
          setter("project", 0, approved_budget=1000), kind="budget", severities=[WARNING]),
+    Case("date-ambiguous", [("date-ambiguous", "Tasks", "D4")], setter("tasks", 2, start="09/02/2026"), kind="plan",
+         severities=[WARNING]),
     Case("amount-with-currency", [("amount-with-currency", "Budget", "G3")], setter("budget", 1, budget="€1,500.00"),
          kind="budget", severities=[WARNING]),
     Case("budget-outside-project", [("budget-outside-project", "Budget", "E3")],

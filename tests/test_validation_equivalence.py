@@ -178,6 +178,7 @@ PLAN_FINDINGS: list[Frozen] = [
     ("error", "date-invalid", "Project", "B8"),
     ("error", "predecessor-unknown", "Tasks", "K4"),
     ("error", "value-out-of-range", "Tasks", "H5"),
+    ("warning", "date-ambiguous", "Tasks", "D6"),
     ("error", "finish-before-start", "Tasks", "E6"),
 ]
 
