@@ -403,3 +403,22 @@ def test_the_currency_codes_a_number_may_carry_are_the_project_sheets_currencies
     from pmo_sheets.schemas import load_tables
 
     assert set(load_tables()["project"].column("currency").schema["enum"]) == CURRENCY_CODES
+
+
+@pytest.mark.parametrize(("text", "sign"), [
+    ("€15,500.00", "€"), ("EUR 131,250", "EUR"), ("1 200.50 USD", "USD"), ("($300)", "$"), ("(300 GBP)", "GBP"),
+    ("-€5", "€"), ("€-5", "€"), ("- EUR 5", "EUR"), ("12 EUR%", "EUR"), ("  ¥12  ", "¥"),
+    ("1,200.50", None), ("(300)", None), ("50%", None), ("-5", None), ("120 HRS", None), ("X5", None),
+    ("(€300", None), ("abc", None), ("", None)])
+def test_the_currency_typed_with_a_text_number_is_found(text: str, sign: str | None) -> None:
+    from pmo_sheets.coerce import currency_sign
+
+    assert currency_sign(text) == sign
+
+
+def test_a_percentage_is_read_only_in_a_percent_column() -> None:
+    amount = Coercer({"type": "number", "x-number-format": "#,##0.00"})
+    share = Coercer({"type": "number", "x-number-format": "0%"})
+    unformatted = Coercer({"type": "number"})
+    assert (amount("(5%)"), amount(" 5% "), amount("5"), share("(5%)"), share("5%")) == ("(5%)", "5%", 5, -0.05, 0.05)
+    assert unformatted("50%") == "50%"  # a column without a percent format is no percent column
