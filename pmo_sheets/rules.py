@@ -305,23 +305,31 @@ def budget_within_approved(tables: Tables) -> Iterator[Finding]:
                       f"budget lines add up to {total:,.2f}, more than the approved budget of {approved:,.2f}")
 
 
-def budget_lines_inside_project(tables: Tables) -> Iterator[Finding]:
-    """A line in a month the project does not run: a year typed wrong moves it to another fiscal year."""
-    project, budget = _project_row(tables), tables.get("budget")
-    if project is None or budget is None:
+def _months_outside_project(tables: Tables, table_name: str, month_field: str, code: str,
+                            what: Callable[[Row, dt.date], str]) -> Iterator[Finding]:
+    """Rows dated in a month the project does not run: their month ends before it starts or begins after it
+    finishes. ``what(row, month)`` says what the row books, as in "line L01 is budgeted in March 2026"."""
+    project, table = _project_row(tables), tables.get(table_name)
+    if project is None or table is None:
         return
     begin, end = _date(project, "start_date"), _date(project, "finish_date")
-    for row in budget.rows:
-        month = _date(row, "period")
+    for row in table.rows:
+        month = _date(row, month_field)  # the first of its month
         if month is None:
             continue
-        line = row.values.get("line_id", "")
         if begin and month < _month_start(begin):
-            yield finding("budget-outside-project", budget.sheet, budget.cell(row, "period"),
-                          f"line {line} is budgeted in {month:%B %Y}, before the project starts ({begin})")
+            yield finding(code, table.sheet, table.cell(row, month_field),
+                          f"{what(row, month)}, before the project starts ({begin})")
         elif end and month > end:
-            yield finding("budget-outside-project", budget.sheet, budget.cell(row, "period"),
-                          f"line {line} is budgeted in {month:%B %Y}, after the project finishes ({end})")
+            yield finding(code, table.sheet, table.cell(row, month_field),
+                          f"{what(row, month)}, after the project finishes ({end})")
+
+
+def budget_lines_inside_project(tables: Tables) -> Iterator[Finding]:
+    """A line in a month the project does not run: a year typed wrong moves it to another fiscal year."""
+    return _months_outside_project(
+        tables, "budget", "period", "budget-outside-project",
+        lambda row, month: f"line {row.values.get('line_id', '')} is budgeted in {month:%B %Y}")
 
 
 def budget_lines_estimated(tables: Tables) -> Iterator[Finding]:
@@ -367,21 +375,9 @@ def _months_between(earlier: dt.date, later: dt.date) -> int:
 
 
 def allocations_inside_project(tables: Tables) -> Iterator[Finding]:
-    project, resources = _project_row(tables), tables.get("resources")
-    if project is None or resources is None:
-        return
-    begin, end = _date(project, "start_date"), _date(project, "finish_date")
-    for row in resources.rows:
-        month = _date(row, "month")  # the first of its month
-        if month is None:
-            continue
-        who = row.values.get("person", "")
-        if begin and month < _month_start(begin):
-            yield finding("allocation-outside-project", resources.sheet, resources.cell(row, "month"),
-                          f"{who} is booked in {month:%B %Y}, before the project starts ({begin})")
-        elif end and month > end:
-            yield finding("allocation-outside-project", resources.sheet, resources.cell(row, "month"),
-                          f"{who} is booked in {month:%B %Y}, after the project finishes ({end})")
+    return _months_outside_project(
+        tables, "resources", "month", "allocation-outside-project",
+        lambda row, month: f"{row.values.get('person', '')} is booked in {month:%B %Y}")
 
 
 def people_named_consistently(tables: Tables) -> Iterator[Finding]:
