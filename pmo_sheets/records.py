@@ -12,7 +12,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from typing import Any
 
 from pmo_sheets.cells import cell_ref
@@ -63,7 +63,8 @@ class TableRecords:
     positions: dict[str, int] = field(default_factory=dict)
     header_row: int = 1
     decimal_comma: bool = False  # the number convention the table's text numbers were read in
-    #: warnings about text numbers (number-ambiguous, amount-with-currency) counted but not listed, by rule
+    #: warnings about text read as numbers or dates (number-ambiguous, amount-with-currency, date-ambiguous)
+    #: counted but not listed (past FINDINGS_KEPT), by rule
     doubts_omitted: dict[str, int] = field(default_factory=dict)
 
     def cell(self, row: Row | int, field_name: str) -> str | None:
@@ -144,7 +145,7 @@ def _find_header_row(spec: TableSpec, sheet: SheetGrid) -> int | None:
     return best if best_hits >= max(2, len(spec.columns) // 3) else None
 
 
-def _number_doubt(records: TableRecords, column: ColumnSpec, row: int, text: str, value: Any) -> Finding:
+def _number_doubt(records: TableRecords, row: int, *, column: ColumnSpec, text: str, value: Any) -> Finding:
     """The warning for a text number that the other convention reads as another number (``1,200``)."""
     other = read_number_text(text).other(decimal_comma=records.decimal_comma)
     mine, theirs = ("decimal comma", "decimal point") if records.decimal_comma else ("decimal point", "decimal comma")
@@ -153,7 +154,7 @@ def _number_doubt(records: TableRecords, column: ColumnSpec, row: int, text: str
                    f"with a {theirs} it would be {plain_number(other)}")
 
 
-def _currency_doubt(records: TableRecords, column: ColumnSpec, row: int, text: str, value: Any) -> Finding:
+def _currency_doubt(records: TableRecords, row: int, *, column: ColumnSpec, text: str, value: Any) -> Finding:
     """The warning for a text amount typed with a currency: it is counted in the row's currency, never converted."""
     return finding("amount-with-currency", records.sheet, records.cell(row, column.name),
                    f"{column.title} '{text}' was read as {plain_number(value)} in the row's currency: the "
@@ -161,17 +162,13 @@ def _currency_doubt(records: TableRecords, column: ColumnSpec, row: int, text: s
                    "column, or the project's currency, says which currency it is)")
 
 
-_DoubtMaker = Callable[[TableRecords, ColumnSpec, int, str, Any], Finding]
-
-
-def _doubts_of(text: str) -> tuple[tuple[str, _DoubtMaker], ...]:
-    """The warnings a text number earns: read two ways by the two conventions, typed with a currency."""
-    doubts: list[tuple[str, _DoubtMaker]] = []
-    if read_number_text(text).ambiguous:
-        doubts.append(("number-ambiguous", _number_doubt))
-    if currency_sign(text) is not None:
-        doubts.append(("amount-with-currency", _currency_doubt))
-    return tuple(doubts)
+def _date_doubt(records: TableRecords, row: int, *, column: ColumnSpec, text: str, value: Any, day_first: bool,
+                other: str) -> Finding:
+    """The warning for a text date whose day and month could swap (``03/04/2026``)."""
+    mine, theirs = ("day", "month") if day_first else ("month", "day")
+    return finding("date-ambiguous", records.sheet, records.cell(row, column.name),
+                   f"{column.title} '{text}' was read as {value} ({mine} first, this workbook's convention); read "
+                   f"{theirs} first it would be {other}. Type the date as a date, or as 2026-03-04")
 
 
 def _other_date_reading(text: str, *, day_first: bool, month: bool) -> str | None:
@@ -185,12 +182,27 @@ def _other_date_reading(text: str, *, day_first: bool, month: bool) -> str | Non
     return other.isoformat() if other != mine else None
 
 
-def _date_doubt(records: TableRecords, column: ColumnSpec, row: int, text: str, value: Any, *,
-                day_first: bool, other: str) -> Finding:
-    mine, theirs = ("day", "month") if day_first else ("month", "day")
-    return finding("date-ambiguous", records.sheet, records.cell(row, column.name),
-                   f"{column.title} '{text}' was read as {value} ({mine} first, this workbook's convention); read "
-                   f"{theirs} first it would be {other}. Type the date as a date, or as 2026-03-04")
+#: A warning a cell's text earns, by rule code, made once the cell's row is known: ``make(records, row)``.
+_Doubt = tuple[str, Callable[[TableRecords, int], Finding]]
+
+
+def _doubts_of(column: ColumnSpec, text: str, value: Any, *, day_first: bool) -> tuple[_Doubt, ...]:
+    """The warnings a text read as a number or a date earns: a number the two conventions read differently,
+    or typed with a currency; a date whose day and month could swap. Text that was not read is reported as such."""
+    if column.kind in ("number", "integer"):
+        if isinstance(value, str):
+            return ()
+        about = {"column": column, "text": text, "value": value}
+        doubts: list[_Doubt] = []
+        if read_number_text(text).ambiguous:
+            doubts.append(("number-ambiguous", partial(_number_doubt, **about)))
+        if currency_sign(text) is not None:
+            doubts.append(("amount-with-currency", partial(_currency_doubt, **about)))
+        return tuple(doubts)
+    if column.kind == "date" and (other := _other_date_reading(text, day_first=day_first, month=column.month)):
+        return (("date-ambiguous", partial(_date_doubt, column=column, text=text, value=value, day_first=day_first,
+                                           other=other)),)
+    return ()
 
 
 def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True,
@@ -217,12 +229,9 @@ def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True,
          Coercer(col.schema, day_first=day_first, decimal_comma=decimal_comma).cell_reader(), {})
         for col in spec.columns if col.name in positions]
     dated = [col.name for col in spec.columns if col.name in positions and col.kind == "date"]
-    # Per number column, the warnings each distinct text earns (most earn none).
-    doubtful: dict[str, dict[str, tuple[tuple[str, _DoubtMaker], ...]]] = {col.name: {} for col in spec.columns
-                                            if col.name in positions and col.kind in ("number", "integer")}
-    # Per date column, the other reading of each distinct text date that reads two ways ("" when it does not).
-    dates_read: dict[str, dict[str, str]] = {col.name: {} for col in spec.columns
-                                             if col.name in positions and col.kind == "date"}
+    # Per number or date column, the warnings each distinct text earns (most earn none).
+    doubtful: dict[str, dict[str, tuple[_Doubt, ...]]] = {
+        col.name: {} for col in spec.columns if col.name in positions and col.kind in ("number", "integer", "date")}
     inputs = [(col.name, positions[col.name] - 1) for col in spec.columns if col.name in positions and not col.calculated]
     width = max((index for _, index, _, _ in readers), default=-1) + 1
     for number, line in enumerate(sheet.rows[header_row:], start=header_row + 1):
@@ -237,28 +246,16 @@ def read_table(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True,
                 value = texts.get(raw)
                 if value is None:
                     value = texts[raw] = read(raw)
-                doubts = doubtful.get(name)
-                if doubts is not None and value is not BLANK and not isinstance(value, str):
-                    doubt = doubts.get(raw)
-                    if doubt is None:
-                        doubt = doubts[raw] = _doubts_of(raw)
-                    for code, make in doubt:
+                seen = doubtful.get(name)
+                if seen is not None and value is not BLANK:
+                    doubts = seen.get(raw)
+                    if doubts is None:
+                        doubts = seen[raw] = _doubts_of(spec.column(name), raw, value, day_first=day_first)
+                    for code, make in doubts:
                         if len(findings) < FINDINGS_KEPT:
-                            findings.append(make(records, spec.column(name), number, raw, value))
+                            findings.append(make(records, number))
                         else:
                             records.doubts_omitted[code] = records.doubts_omitted.get(code, 0) + 1
-                readings = dates_read.get(name)
-                if readings is not None and value is not BLANK:
-                    other = readings.get(raw)
-                    if other is None:
-                        column = spec.column(name)
-                        other = readings[raw] = _other_date_reading(raw, day_first=day_first, month=column.month) or ""
-                    if other:
-                        if len(findings) < FINDINGS_KEPT:
-                            findings.append(_date_doubt(records, spec.column(name), number, raw, value,
-                                                        day_first=day_first, other=other))
-                        else:
-                            records.doubts_omitted["date-ambiguous"] = records.doubts_omitted.get("date-ambiguous", 0) + 1
             else:
                 value = read(raw)
             if value is not BLANK:
@@ -288,11 +285,8 @@ def read_form(spec: TableSpec, sheet: SheetGrid, *, day_first: bool = True,
             raw = sheet.value(positions[col.name], 2)
             if not is_blank(raw):
                 value = values[col.name] = Coercer(col.schema, day_first=day_first, decimal_comma=decimal_comma)(raw)
-                if isinstance(raw, str) and col.kind in ("number", "integer") and not isinstance(value, str):
-                    findings.extend(make(records, col, 0, raw, value) for _, make in _doubts_of(raw))
-                if isinstance(raw, str) and col.kind == "date" and (
-                        other := _other_date_reading(raw, day_first=day_first, month=col.month)):
-                    findings.append(_date_doubt(records, col, 0, raw, value, day_first=day_first, other=other))
+                if isinstance(raw, str):
+                    findings.extend(make(records, 0) for _, make in _doubts_of(col, raw, value, day_first=day_first))
     records.rows.append(Row(0, values))
     return records, findings
 

@@ -283,12 +283,13 @@ def _cell_finding(spec: TableSpec, records: TableRecords, row_number: int, name:
     if isinstance(value, str) and value in SPREADSHEET_ERRORS:
         return finding("formula-error", records.sheet, cell, f"{title} shows the error {value}")
     if keyword == "type" and column.kind in ("number", "integer") and isinstance(value, str):
-        if read_number_text(value).reading(decimal_comma=records.decimal_comma) is not None:
+        readings = read_number_text(value)
+        if readings.reading(decimal_comma=records.decimal_comma) is not None:
             # a number the column refused to read: a percentage where none belongs (an amount, days)
             return finding("type-invalid", records.sheet, cell,
                            f"{title} should be {'a whole number' if column.kind == 'integer' else 'a number'}, "
                            f"not a percentage; found {shown}")
-        other = read_number_text(value).other(decimal_comma=records.decimal_comma)
+        other = readings.other(decimal_comma=records.decimal_comma)
         if other is not None:
             mine, theirs = ("a decimal comma", "a decimal point") if records.decimal_comma else \
                 ("a decimal point", "a decimal comma")
